@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// Shared plumbing of the gpuctl binary: global options, the per-run context, and the way a
+// command registers its action. Commands only parse arguments, call lib/gpuctl and render.
+#pragma once
+#include "gpuctl/config/config.hpp"
+#include "gpuctl/core/clock.hpp"
+#include "gpuctl/core/time.hpp"
+#include "gpuctl/providers/credentials.hpp"
+
+#include <fmt/format.h>
+#include "gpuctl/store/database.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gpuctl::app {
+
+/// Global options (DESIGN §9).
+struct Globals {
+  std::string db;
+  std::string config;
+  std::string tz;
+  bool json = false;
+  bool quiet = false;
+  bool no_color = false;
+  bool verbose = false;
+};
+
+/// Everything a command needs at run time, built once after parsing.
+class Context {
+public:
+  explicit Context(const Globals& g);
+
+  const Globals& globals() const { return m_g; }
+  const Clock& clock() const { return *m_clock; }
+  Instant now() const { return m_clock->now(); }
+  const config::Config& config() const { return m_config; }
+  const std::string& db_path() const { return m_db_path; }
+  const std::string& config_path() const { return m_config_path; }
+  /// The display zone (loaded on first use: only human output needs the tz database).
+  const DisplayZone& zone();
+  bool color() const { return m_color; }
+  bool json() const { return m_g.json; }
+  providers::EnvLookup env() const;
+
+  /// Opens the state file; Access::read never creates or changes it.
+  store::Database open(store::Access access) const;
+
+  /// Prints one JSON document on stdout.
+  void print_json(const nlohmann::json& j) const;
+  /// A confirmation line on stderr, unless --quiet or --json.
+  void note(const std::string& line) const;
+
+private:
+  Globals m_g;
+  std::unique_ptr<Clock> m_clock;
+  config::Config m_config;
+  std::string m_db_path;
+  std::string m_config_path;
+  std::optional<DisplayZone> m_zone;
+  bool m_color = false;
+};
+
+/// The action a leaf command runs; returns the exit code.
+using Action = std::function<int(Context&)>;
+
+/// Collects the chosen command's action during parsing.
+struct Registry {
+  Globals globals;
+  Action selected;
+  /// Makes `sub` set its action as the one to run when it is parsed.
+  void on(CLI::App* sub, Action action);
+};
+
+void register_init(CLI::App& app, Registry& r);
+void register_config(CLI::App& app, Registry& r);
+void register_account(CLI::App& app, Registry& r);
+void register_worker(CLI::App& app, Registry& r);
+void register_status(CLI::App& app, Registry& r);
+
+/// Formats an optional instant for tables: local time or "-".
+std::string local_or_dash(Context& ctx, const std::optional<Instant>& t);
+
+} // namespace gpuctl::app

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+#include "app.hpp"
+
+#include "gpuctl/output/json.hpp"
+#include "gpuctl/output/table.hpp"
+
+#include <iostream>
+#include <sys/stat.h>
+
+namespace gpuctl::app {
+
+namespace {
+
+bool
+exists(const std::string& p)
+{
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+} // namespace
+
+void
+register_init(CLI::App& app, Registry& r)
+{
+  auto* init = app.add_subcommand("init", "create the state file (harmless when it exists)\n"
+                                          "Example: gpuctl init");
+  r.on(init, [](Context& ctx) {
+    bool existed = exists(ctx.db_path());
+    auto db = ctx.open(store::Access::write);
+    int version = store::schema_version(db.sql());
+    if (ctx.json()) {
+      ctx.print_json({{"db", ctx.db_path()}, {"schema_version", version}, {"created", !existed}});
+    } else if (!ctx.globals().quiet) {
+      std::cout << (existed ? "state file ready: " : "created state file: ") << ctx.db_path()
+                << " (schema " << version << ")\n";
+    }
+    return 0;
+  });
+}
+
+void
+register_config(CLI::App& app, Registry& r)
+{
+  auto* config = app.add_subcommand("config", "show the effective configuration and its paths\n"
+                                              "Example: gpuctl config show");
+  config->require_subcommand(1);
+  auto* show = config->add_subcommand("show", "every key with its value and where it came from\n"
+                                              "Example: gpuctl config show --json");
+  r.on(show, [](Context& ctx) {
+    const auto& cfg = ctx.config();
+    if (ctx.json()) {
+      ctx.print_json(output::config_json(cfg));
+      return 0;
+    }
+    output::Table t({"KEY", "VALUE", "SOURCE"});
+    for (const auto& e : cfg.entries()) {
+      std::string v = config::value_text(e.value);
+      if (std::holds_alternative<std::string>(e.value)) {
+        v = "\"" + v + "\"";
+      }
+      t.add({std::string(e.spec->name), v, std::string(config::to_string(e.source))},
+            {output::Style::plain, output::Style::plain,
+             e.source == config::Source::default_value ? output::Style::dim
+                                                       : output::Style::cyan});
+    }
+    std::cout << t.render(ctx.color());
+    return 0;
+  });
+  auto* path = config->add_subcommand("path", "the config and state file paths in use\n"
+                                              "Example: gpuctl config path");
+  r.on(path, [](Context& ctx) {
+    bool cfg_found = ctx.config().file_found();
+    bool db_found = exists(ctx.db_path());
+    if (ctx.json()) {
+      ctx.print_json({{"config", ctx.config_path()},
+                      {"config_exists", cfg_found},
+                      {"db", ctx.db_path()},
+                      {"db_exists", db_found}});
+      return 0;
+    }
+    std::cout << "config  " << ctx.config_path() << (cfg_found ? "" : "  (not found: defaults)")
+              << "\nstate   " << ctx.db_path() << (db_found ? "" : "  (not created yet)") << "\n";
+    return 0;
+  });
+}
+
+} // namespace gpuctl::app

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#include "app.hpp"
+
+#include "gpuctl/fleet/fleet.hpp"
+#include "gpuctl/output/json.hpp"
+#include "gpuctl/output/table.hpp"
+
+#include <iostream>
+
+namespace gpuctl::app {
+
+namespace {
+
+output::Style
+state_style(const std::string& state)
+{
+  if (state == "online") return output::Style::green;
+  if (state == "idle" || state == "starting" || state == "stopping") return output::Style::yellow;
+  if (state == "hibernated") return output::Style::cyan;
+  return output::Style::dim;
+}
+
+void
+render_workers(Context& ctx, const std::vector<store::WorkerRow>& workers)
+{
+  output::Table t({"NAME", "ACCOUNT", "PROVIDER", "GPU", "STATE", "ENABLED", "CONTROL", "UTIL",
+                   "LAST SEEN"});
+  for (const auto& w : workers) {
+    std::string gpu = w.gpu.empty() ? "-" : w.gpu;
+    if (w.gpu_count > 1) {
+      gpu = fmt::format("{}x {}", w.gpu_count, gpu);
+    }
+    t.add({w.name, w.account, w.provider, gpu, w.state, w.enabled ? "yes" : "no", w.control,
+           w.gpu_util ? fmt::format("{:.0f}%", *w.gpu_util) : "-",
+           local_or_dash(ctx, w.last_seen_at)},
+          {output::Style::plain, output::Style::plain, output::Style::plain, output::Style::plain,
+           state_style(w.state), w.enabled ? output::Style::plain : output::Style::yellow});
+  }
+  if (t.empty()) {
+    ctx.note("no workers yet: add one with 'gpuctl worker add NAME --account ACCOUNT'");
+    return;
+  }
+  std::cout << t.render(ctx.color());
+}
+
+void
+render_worker(Context& ctx, const store::WorkerRow& w)
+{
+  auto opt = [](const std::optional<std::string>& v) { return v.value_or("-"); };
+  std::cout << fmt::format(
+      "name          {}\naccount       {}\nprovider      {}\ngpu           {}\ngpu count     {}\n"
+      "state         {}\nenabled       {}\ncontrol       {}\nhost          {}\ninstance      {}\n"
+      "price         {}\ngpu util      {}\nlast seen     {}\ncreated       {}\n",
+      w.name, w.account, w.provider, w.gpu.empty() ? "-" : w.gpu, w.gpu_count, w.state,
+      w.enabled ? "yes" : "no", w.control, opt(w.host),
+      w.provider == "vast" ? opt(w.provider_ref) : "-",
+      w.price_usd_per_hour ? fmt::format("${:.3f}/h", *w.price_usd_per_hour) : "-",
+      w.gpu_util ? fmt::format("{:.0f}%", *w.gpu_util) : "-", local_or_dash(ctx, w.last_seen_at),
+      ctx.zone().format(w.created_at));
+}
+
+} // namespace
+
+void
+register_worker(CLI::App& app, Registry& r)
+{
+  auto* worker = app.add_subcommand("worker", "register the GPU machines and notebooks you use\n"
+                                              "Example: gpuctl worker add k1 --account alice --gpu T4");
+  worker->require_subcommand(1);
+
+  {
+    auto* sub = worker->add_subcommand(
+        "add", "register a worker on an account (re-adding the same one is harmless)\n"
+               "Example: gpuctl worker add box1 --account lab --host me@box1:22 --gpu A100");
+    auto spec = std::make_shared<fleet::WorkerSpec>();
+    auto host = std::make_shared<std::string>();
+    auto instance = std::make_shared<std::string>();
+    auto price = std::make_shared<double>(0);
+    sub->add_option("name", spec->name, "worker name")->required();
+    sub->add_option("--account", spec->account, "the account it runs under")->required();
+    sub->add_option("--gpu", spec->gpu, "GPU model, e.g. T4, P100, RTX_4090");
+    sub->add_option("--gpu-count", spec->gpu_count, "GPUs on it (default 1)");
+    auto* o_host = sub->add_option("--host", *host, "ssh: user@host[:port]");
+    auto* o_inst = sub->add_option("--instance-id", *instance, "vast: an existing instance id");
+    auto* o_price = sub->add_option("--price", *price, "vast/ssh: USD per hour while running");
+    r.on(sub, [=](Context& ctx) {
+      if (o_host->count() > 0) spec->host = *host;
+      if (o_inst->count() > 0) spec->instance_id = *instance;
+      if (o_price->count() > 0) spec->price_usd_per_hour = *price;
+      fleet::check_worker_spec(*spec);
+      auto db = ctx.open(store::Access::write_existing);
+      auto outcome = fleet::add_worker(db, *spec, ctx.now());
+      if (ctx.json()) {
+        ctx.print_json(output::worker_json(fleet::show_worker(db, spec->name)));
+      } else {
+        ctx.note(outcome == fleet::Outcome::created
+                     ? fmt::format("added worker {} on {}", spec->name, spec->account)
+                     : fmt::format("worker {} already exists, unchanged", spec->name));
+      }
+      return 0;
+    });
+  }
+  {
+    auto* sub = worker->add_subcommand("list", "list workers\nExample: gpuctl worker list --json");
+    auto filter = std::make_shared<store::WorkerFilter>();
+    sub->add_option("--account", filter->account, "only this account's workers");
+    sub->add_option("--provider", filter->provider, "only this provider's workers");
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::read);
+      auto workers = fleet::list_workers(db, *filter);
+      if (ctx.json()) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& w : workers) {
+          arr.push_back(output::worker_json(w));
+        }
+        ctx.print_json(arr);
+      } else {
+        render_workers(ctx, workers);
+      }
+      return 0;
+    });
+  }
+  {
+    auto* sub = worker->add_subcommand("show", "show one worker\nExample: gpuctl worker show k1");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("name", *name, "worker name")->required();
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::read);
+      auto w = fleet::show_worker(db, *name);
+      if (ctx.json()) {
+        ctx.print_json(output::worker_json(w));
+      } else {
+        render_worker(ctx, w);
+      }
+      return 0;
+    });
+  }
+  {
+    auto* sub = worker->add_subcommand("rm", "remove a worker (its recorded sessions still count)\n"
+                                             "Example: gpuctl worker rm k1");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("name", *name, "worker name")->required();
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::write_existing);
+      fleet::remove_worker(db, *name, ctx.now());
+      if (ctx.json()) {
+        ctx.print_json({{"worker", *name}, {"removed", true}});
+      } else {
+        ctx.note(fmt::format("removed worker {}", *name));
+      }
+      return 0;
+    });
+  }
+  for (bool enable : {true, false}) {
+    auto* sub = worker->add_subcommand(
+        enable ? "enable" : "disable",
+        enable ? "let a worker take sessions and jobs again\nExample: gpuctl worker enable k1"
+               : "keep a worker out of plans and dispatch\nExample: gpuctl worker disable k1");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("name", *name, "worker name")->required();
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::write_existing);
+      auto outcome = fleet::set_worker_enabled(db, *name, enable, ctx.now());
+      if (ctx.json()) {
+        ctx.print_json(output::worker_json(fleet::show_worker(db, *name)));
+      } else {
+        ctx.note(fmt::format("worker {} {}{}", *name, enable ? "enabled" : "disabled",
+                             outcome == fleet::Outcome::unchanged ? " (already)" : ""));
+      }
+      return 0;
+    });
+  }
+}
+
+} // namespace gpuctl::app

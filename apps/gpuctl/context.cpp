@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#include "app.hpp"
+
+#include "gpuctl/core/error.hpp"
+#include "gpuctl/output/table.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace gpuctl::app {
+
+namespace {
+
+const char*
+getenv_nonempty(const char* name)
+{
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+std::string
+xdg_path(const char* xdg_var, const char* home_suffix, const char* leaf)
+{
+  if (const char* x = getenv_nonempty(xdg_var); x != nullptr && x[0] == '/') {
+    return std::string(x) + "/gpuctl/" + leaf;
+  }
+  const char* home = getenv_nonempty("HOME");
+  if (home == nullptr) {
+    throw_usage("neither {} nor HOME is set: pass the path explicitly", xdg_var);
+  }
+  return std::string(home) + home_suffix + "/gpuctl/" + leaf;
+}
+
+} // namespace
+
+Context::Context(const Globals& g) : m_g(g)
+{
+  m_clock = make_clock(std::getenv("GPUCTL_NOW"));
+
+  if (!g.db.empty()) {
+    m_db_path = g.db;
+  } else if (const char* v = getenv_nonempty("GPUCTL_DB")) {
+    m_db_path = v;
+  } else {
+    m_db_path = xdg_path("XDG_STATE_HOME", "/.local/state", "state.db");
+  }
+
+  config::LoadInputs in;
+  if (!g.config.empty()) {
+    in.path = g.config;
+    in.path_explicit = true;
+  } else if (const char* v = getenv_nonempty("GPUCTL_CONFIG")) {
+    in.path = v;
+    in.path_explicit = true;
+  } else {
+    in.path = xdg_path("XDG_CONFIG_HOME", "/.config", "config.toml");
+  }
+  m_config_path = in.path;
+  if (!g.tz.empty()) {
+    in.flags["display.tz"] = g.tz;
+  }
+  in.env = [](const char* name) { return std::getenv(name); };
+  m_config = config::Config::load(in);
+  m_color = !g.json && output::use_color(g.no_color);
+  if (!g.tz.empty()) {
+    zone(); // an explicit --tz must name a real zone, even when no output uses it
+  }
+}
+
+const DisplayZone&
+Context::zone()
+{
+  if (!m_zone) {
+    m_zone = DisplayZone::resolve(m_config.get_string("display.tz"));
+  }
+  return *m_zone;
+}
+
+providers::EnvLookup
+Context::env() const
+{
+  return [](const char* name) { return std::getenv(name); };
+}
+
+store::Database
+Context::open(store::Access access) const
+{
+  return store::Database::open(m_db_path, access);
+}
+
+void
+Context::print_json(const nlohmann::json& j) const
+{
+  std::string s = j.dump(2);
+  s += '\n';
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
+
+void
+Context::note(const std::string& line) const
+{
+  if (!m_g.quiet && !m_g.json) {
+    std::cerr << line << '\n';
+  }
+}
+
+void
+Registry::on(CLI::App* sub, Action action)
+{
+  sub->callback([this, action = std::move(action)] { selected = action; });
+}
+
+std::string
+local_or_dash(Context& ctx, const std::optional<Instant>& t)
+{
+  return t ? ctx.zone().format(*t) : "-";
+}
+
+} // namespace gpuctl::app

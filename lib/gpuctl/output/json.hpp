@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// DESIGN §10 JSON shapes. Instants are RFC 3339 UTC strings or null; durations `_s` integer
+// seconds; hours `_h`; money `_usd`. Secrets never appear.
+#pragma once
+#include "gpuctl/config/config.hpp"
+#include "gpuctl/fleet/fleet.hpp"
+#include "gpuctl/store/registry.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace gpuctl::output {
+
+/// RFC 3339 string, or null.
+nlohmann::json instant_json(const std::optional<Instant>& t);
+
+/// worker: {"name","account","provider","gpu","gpu_count","enabled","state","control","host",
+/// "instance_id","price_usd_per_hour","gpu_util","last_seen","created","session"}.
+/// `session` is null or the object given.
+nlohmann::json worker_json(const store::WorkerRow& w, const nlohmann::json& session = nullptr);
+
+/// account: {"name","provider","workers","credentials","policy":{…},"overrides":[…],"created"}.
+nlohmann::json account_json(const fleet::AccountView& a);
+
+/// config show: {"<section.key>":{"value","source"}}.
+nlohmann::json config_json(const config::Config& cfg);
+
+} // namespace gpuctl::output

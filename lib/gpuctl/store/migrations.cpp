@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// Numbered, forward-only schema migrations (DESIGN §3). Never edit a released migration: add
+// the next one, and extend tests/unit/test_store.cpp's upgrade fixture.
+#include "gpuctl/store/database.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <string_view>
+
+namespace gpuctl::store {
+
+namespace {
+
+constexpr std::array<std::string_view, 2> k_migrations = {
+    // 1: the registry.
+    R"sql(
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  provider TEXT NOT NULL CHECK (provider IN ('kaggle','colab','vast','ssh')),
+  credentials_ref TEXT,
+  policy_json TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE workers(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  provider TEXT NOT NULL,
+  gpu TEXT NOT NULL DEFAULT '',
+  gpu_count INTEGER NOT NULL DEFAULT 1,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL DEFAULT 'offline',
+  control TEXT NOT NULL DEFAULT 'manual',
+  host TEXT,
+  provider_ref TEXT,
+  spec_json TEXT NOT NULL DEFAULT '{}',
+  price_usd_per_hour REAL,
+  gpu_util REAL,
+  last_seen_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX workers_account ON workers(account_id);
+)sql",
+    // 2: GPU sessions (the quota ledger), provider reconciliations, the event log.
+    R"sql(
+CREATE TABLE sessions(
+  id INTEGER PRIMARY KEY,
+  worker_id INTEGER REFERENCES workers(id) ON DELETE SET NULL,
+  worker_name TEXT NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  end_reason TEXT,
+  price_usd_per_hour REAL,
+  CHECK (ended_at IS NULL OR ended_at >= started_at)
+);
+CREATE INDEX sessions_account_time ON sessions(account_id, started_at, ended_at);
+CREATE INDEX sessions_worker ON sessions(worker_id, started_at);
+CREATE UNIQUE INDEX sessions_one_open_per_worker ON sessions(worker_id) WHERE ended_at IS NULL;
+CREATE TABLE adjustments(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  window TEXT NOT NULL CHECK (window IN ('weekly','daily')),
+  hours REAL NOT NULL,
+  reason TEXT
+);
+CREATE INDEX adjustments_account ON adjustments(account_id, at);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  worker_id INTEGER,
+  job_id INTEGER,
+  reason TEXT,
+  detail_json TEXT
+);
+CREATE INDEX events_at ON events(at);
+)sql",
+};
+
+} // namespace
+
+int
+latest_schema_version()
+{
+  return static_cast<int>(k_migrations.size());
+}
+
+int
+schema_version(SQLite::Database& db)
+{
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void
+apply_migration(SQLite::Database& db, int from_version)
+{
+  db.exec(std::string(k_migrations[static_cast<size_t>(from_version)]));
+  db.exec("PRAGMA user_version = " + std::to_string(from_version + 1));
+}
+
+void
+migrate(SQLite::Database& db, int target)
+{
+  for (int v = schema_version(db); v < target; ++v) {
+    SQLite::Transaction tx(db);
+    apply_migration(db, v);
+    tx.commit();
+  }
+}
+
+} // namespace gpuctl::store
