@@ -36,7 +36,7 @@ explain_extras(const CLI::App& app, const CLI::ParseError& e)
     }
     leaf = subs.front();
   }
-  auto remaining = leaf->remaining();
+  auto remaining = app.remaining(true);
   if (remaining.empty()) {
     return e.what();
   }
@@ -119,6 +119,10 @@ main(int argc, char** argv)
   } catch (const CLI::RequiredError& e) {
     if (app.get_subcommands().empty() ||
         std::string(e.what()).find("subcommand") != std::string::npos) {
+      std::string explained = explain_extras(app, e);
+      if (explained != e.what()) {
+        return fail(explained, 2);
+      }
       const CLI::App* leaf = &app;
       while (!leaf->get_subcommands().empty()) {
         leaf = leaf->get_subcommands().front();
