@@ -82,6 +82,8 @@ void register_config(CLI::App& app, Registry& r);
 void register_account(CLI::App& app, Registry& r);
 void register_worker(CLI::App& app, Registry& r);
 void register_status(CLI::App& app, Registry& r);
+void register_session(CLI::App& app, Registry& r);
+void register_quota(CLI::App& app, Registry& r);
 
 /// Formats an optional instant for tables: local time or "-".
 std::string local_or_dash(Context& ctx, const std::optional<Instant>& t);

@@ -4,6 +4,7 @@
 #include "gpuctl/fleet/fleet.hpp"
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
+#include "gpuctl/quota/service.hpp"
 
 #include <iostream>
 
@@ -59,6 +60,26 @@ render_worker(Context& ctx, const store::WorkerRow& w)
       ctx.zone().format(w.created_at));
 }
 
+/// Open sessions with deadlines, by worker id.
+std::map<std::int64_t, quota::OpenSession>
+open_sessions_by_worker(Context& ctx, store::Database& db)
+{
+  std::map<std::int64_t, quota::OpenSession> out;
+  for (auto& [id, o] : quota::open_session_deadlines(db, ctx.config(), ctx.now())) {
+    if (o.session.worker_id) {
+      out[*o.session.worker_id] = o;
+    }
+  }
+  return out;
+}
+
+nlohmann::json
+session_of(const std::map<std::int64_t, quota::OpenSession>& open, const store::WorkerRow& w)
+{
+  auto it = open.find(w.id);
+  return it == open.end() ? nlohmann::json(nullptr) : output::worker_session_json(it->second);
+}
+
 } // namespace
 
 void
@@ -109,9 +130,10 @@ register_worker(CLI::App& app, Registry& r)
       auto db = ctx.open(store::Access::read);
       auto workers = fleet::list_workers(db, *filter);
       if (ctx.json()) {
+        auto open = open_sessions_by_worker(ctx, db);
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& w : workers) {
-          arr.push_back(output::worker_json(w));
+          arr.push_back(output::worker_json(w, session_of(open, w)));
         }
         ctx.print_json(arr);
       } else {
@@ -128,7 +150,7 @@ register_worker(CLI::App& app, Registry& r)
       auto db = ctx.open(store::Access::read);
       auto w = fleet::show_worker(db, *name);
       if (ctx.json()) {
-        ctx.print_json(output::worker_json(w));
+        ctx.print_json(output::worker_json(w, session_of(open_sessions_by_worker(ctx, db), w)));
       } else {
         render_worker(ctx, w);
       }

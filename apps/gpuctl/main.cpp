@@ -104,6 +104,8 @@ main(int argc, char** argv)
   app::register_config(app, reg);
   app::register_account(app, reg);
   app::register_worker(app, reg);
+  app::register_session(app, reg);
+  app::register_quota(app, reg);
   app::register_status(app, reg);
 
   try {

@@ -2,6 +2,7 @@
 #include "gpuctl/fleet/fleet.hpp"
 
 #include "gpuctl/core/error.hpp"
+#include "gpuctl/store/sessions.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -291,6 +292,11 @@ remove_worker(store::Database& db, const std::string& name, Instant now)
 {
   return db.write([&] {
     auto row = require_worker(db.sql(), name);
+    if (auto open = store::open_session_of_worker(db.sql(), row.id)) {
+      throw_conflict("worker '{}' has an open session ({}); stop it first with 'gpuctl session "
+                     "stop {}'",
+                     name, open->id, name);
+    }
     store::delete_worker(db.sql(), row.id);
     store::insert_event(db.sql(), now, "worker.rm", std::nullopt, "removed",
                         detail({{"worker", name}, {"account", row.account}}));

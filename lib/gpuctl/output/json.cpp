@@ -3,6 +3,8 @@
 
 #include "gpuctl/core/time.hpp"
 
+#include <cmath>
+
 namespace gpuctl::output {
 
 using nlohmann::json;
@@ -75,6 +77,101 @@ account_json(const fleet::AccountView& a)
       {"overrides", overrides},
       {"created", instant_json(a.row.created_at)},
   };
+}
+
+json
+worker_session_json(const quota::OpenSession& s)
+{
+  return json{{"id", s.session.id},
+              {"started", instant_json(s.session.started_at)},
+              {"deadline", instant_json(s.deadline)}};
+}
+
+namespace {
+
+// Hours rounded to the second's precision, so JSON shows 21.0 rather than 20.999999999999996.
+double
+round_h(double h)
+{
+  return std::round(h * 3600.0 * 1000.0) / (3600.0 * 1000.0);
+}
+
+json
+opt_h(const std::optional<double>& v)
+{
+  return v ? json(round_h(*v)) : json(nullptr);
+}
+
+} // namespace
+
+json
+quota_json(const quota::AccountQuota& q)
+{
+  json windows = json::array();
+  for (const auto& w : q.windows) {
+    windows.push_back({{"kind", w.window.kind},
+                       {"start", instant_json(w.window.start)},
+                       {"end", instant_json(w.window.end)},
+                       {"budget_h", w.window.budget_h},
+                       {"used_h", round_h(w.used_h)},
+                       {"left_h", round_h(w.left_h)},
+                       {"share", round_h(w.share)}});
+  }
+  json sessions = json::array();
+  for (const auto& s : q.sessions) {
+    sessions.push_back({{"id", s.session.id},
+                        {"worker", s.session.worker},
+                        {"started", instant_json(s.session.started_at)},
+                        {"deadline", instant_json(s.deadline)},
+                        {"left_s", s.left ? json(s.left->count()) : json(nullptr)},
+                        {"warning", opt(s.warning)}});
+  }
+  json out{{"account", q.account.name},
+           {"provider", q.account.provider},
+           {"status", q.status},
+           {"share", opt_h(q.share)},
+           {"binding", opt(q.binding)},
+           {"left_h", opt_h(q.left_h)},
+           {"usable_h", opt_h(q.usable_h)},
+           {"next_reset", instant_json(q.next_reset)},
+           {"estimated", q.estimated},
+           {"windows", windows},
+           {"sessions", sessions}};
+  if (q.spend) {
+    out["spend"] = {{"day_start", instant_json(q.spend->day_start)},
+                    {"day_end", instant_json(q.spend->day_end)},
+                    {"spent_usd", std::round(q.spend->usd * 1e6) / 1e6},
+                    {"max_usd_per_day", q.spend->max_usd_per_day}};
+  }
+  return out;
+}
+
+json
+session_json(const store::SessionRow& s, std::optional<Instant> deadline, Instant now)
+{
+  Instant end = s.ended_at ? *s.ended_at : now;
+  return json{{"id", s.id},
+              {"worker", s.worker},
+              {"account", s.account},
+              {"started", instant_json(s.started_at)},
+              {"ended", instant_json(s.ended_at)},
+              {"duration_s", std::max<long long>(0, (end - s.started_at).count())},
+              {"reason", opt(s.end_reason)},
+              {"deadline", instant_json(deadline)}};
+}
+
+json
+status_json(const fleet::PoolStatus& s)
+{
+  return json{{"workers",
+               {{"total", s.workers_total},
+                {"online", s.workers_online},
+                {"enabled", s.workers_enabled},
+                {"by_state", s.by_state},
+                {"by_provider", s.by_provider}}},
+              {"accounts", s.bands},
+              {"usable_hours_left", round_h(s.usable_hours_left)},
+              {"utilization", opt_h(s.utilization)}};
 }
 
 json

@@ -4,6 +4,8 @@
 #pragma once
 #include "gpuctl/config/config.hpp"
 #include "gpuctl/fleet/fleet.hpp"
+#include "gpuctl/fleet/status.hpp"
+#include "gpuctl/quota/service.hpp"
 #include "gpuctl/store/registry.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,6 +24,20 @@ nlohmann::json worker_json(const store::WorkerRow& w, const nlohmann::json& sess
 
 /// account: {"name","provider","workers","credentials","policy":{…},"overrides":[…],"created"}.
 nlohmann::json account_json(const fleet::AccountView& a);
+
+/// worker `session` object: {"id","started","deadline"}.
+nlohmann::json worker_session_json(const quota::OpenSession& s);
+
+/// quota: {"account","provider","status","share","binding","left_h","next_reset","windows":[…],
+/// "sessions":[…]} plus "usable_h", "estimated" and, for vast, "spend".
+nlohmann::json quota_json(const quota::AccountQuota& q);
+
+/// session: {"id","worker","account","started","ended","duration_s","reason","deadline"}.
+nlohmann::json session_json(const store::SessionRow& s, std::optional<Instant> deadline,
+                            Instant now);
+
+/// status: {"workers":{…},"accounts":{…},"usable_hours_left","utilization"}.
+nlohmann::json status_json(const fleet::PoolStatus& s);
 
 /// config show: {"<section.key>":{"value","source"}}.
 nlohmann::json config_json(const config::Config& cfg);

@@ -57,6 +57,7 @@ CREATE TABLE sessions(
   CHECK (ended_at IS NULL OR ended_at >= started_at)
 );
 CREATE INDEX sessions_account_time ON sessions(account_id, started_at, ended_at);
+CREATE INDEX sessions_ended ON sessions(ended_at, started_at);
 CREATE INDEX sessions_worker ON sessions(worker_id, started_at);
 CREATE UNIQUE INDEX sessions_one_open_per_worker ON sessions(worker_id) WHERE ended_at IS NULL;
 CREATE TABLE adjustments(

@@ -195,6 +195,16 @@ set_worker_enabled(SQLite::Database& db, std::int64_t id, bool enabled)
 }
 
 void
+set_worker_state(SQLite::Database& db, std::int64_t id, const std::string& state, Instant last_seen)
+{
+  SQLite::Statement st(db, "UPDATE workers SET state = ?, last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?");
+  st.bind(1, state);
+  st.bind(2, static_cast<std::int64_t>(last_seen.time_since_epoch().count()));
+  st.bind(3, id);
+  st.exec();
+}
+
+void
 delete_worker(SQLite::Database& db, std::int64_t id)
 {
   SQLite::Statement st(db, "DELETE FROM workers WHERE id = ?");

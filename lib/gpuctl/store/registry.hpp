@@ -61,6 +61,9 @@ std::optional<WorkerRow> find_worker(SQLite::Database& db, const std::string& na
 std::vector<WorkerRow> list_workers(SQLite::Database& db, const WorkerFilter& filter = {});
 std::int64_t insert_worker(SQLite::Database& db, const WorkerRow& row);
 void set_worker_enabled(SQLite::Database& db, std::int64_t id, bool enabled);
+/// Sets a worker's state and when it was last seen.
+void set_worker_state(SQLite::Database& db, std::int64_t id, const std::string& state,
+                      Instant last_seen);
 void delete_worker(SQLite::Database& db, std::int64_t id);
 /// Deletes every worker of the account; returns how many.
 int delete_workers_of_account(SQLite::Database& db, std::int64_t account_id);
