@@ -172,7 +172,7 @@ usage_seconds_by_account(SQLite::Database& db, Instant start, Instant end, Insta
 {
   // Two index ranges: closed sessions ending inside or after the window start, and open ones.
   SQLite::Statement st(
-      db, "SELECT account_id, SUM(MAX(0, MIN(COALESCE(ended_at, :now), :to) - MAX(started_at, :from))) "
+      db, "SELECT account_id, SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from))) "
           "FROM sessions WHERE started_at < :to AND (ended_at > :from OR ended_at IS NULL) "
           "GROUP BY account_id");
   st.bind(":from", epoch(start));
@@ -189,7 +189,7 @@ std::int64_t
 usage_seconds(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
 {
   SQLite::Statement st(
-      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :to) - MAX(started_at, :from))), 0) "
+      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from))), 0) "
           "FROM sessions WHERE account_id = :account AND started_at < :to AND "
           "(ended_at > :from OR ended_at IS NULL)");
   st.bind(":account", account_id);
@@ -219,7 +219,7 @@ double
 spend_usd(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
 {
   SQLite::Statement st(
-      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :to) - MAX(started_at, :from)) "
+      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from)) "
           "* COALESCE(price_usd_per_hour, 0)), 0) / 3600.0 FROM sessions WHERE account_id = :account "
           "AND started_at < :to AND (ended_at > :from OR ended_at IS NULL)");
   st.bind(":account", account_id);
