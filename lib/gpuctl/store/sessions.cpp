@@ -170,11 +170,16 @@ list_sessions(SQLite::Database& db, const SessionFilter& f, Instant now)
 std::map<std::int64_t, std::int64_t>
 usage_seconds_by_account(SQLite::Database& db, Instant start, Instant end, Instant now)
 {
-  // Two index ranges: closed sessions ending inside or after the window start, and open ones.
+  // Two range scans of sessions_ended: sessions that ended after the window start, and open
+  // ones (an OR of both would scan the whole table).
   SQLite::Statement st(
-      db, "SELECT account_id, SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from))) "
-          "FROM sessions WHERE started_at < :to AND (ended_at > :from OR ended_at IS NULL) "
-          "GROUP BY account_id");
+      db, "SELECT account_id, SUM(MAX(0, MIN(e, :now, :to) - MAX(started_at, :from))) FROM ("
+          "  SELECT account_id, started_at, ended_at AS e FROM sessions "
+          "  WHERE ended_at > :from AND started_at < :to "
+          "  UNION ALL "
+          "  SELECT account_id, started_at, :now AS e FROM sessions "
+          "  WHERE ended_at IS NULL AND started_at < :to"
+          ") GROUP BY account_id");
   st.bind(":from", epoch(start));
   st.bind(":to", epoch(end));
   st.bind(":now", epoch(now));
