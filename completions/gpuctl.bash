@@ -1,0 +1,255 @@
+# bash completion for gpuctl                                   -*- shell-script -*-
+# SPDX-License-Identifier: MIT
+#
+# Install: source this file, or copy it to
+#   ~/.local/share/bash-completion/completions/gpuctl   (per user)
+#   /usr/share/bash-completion/completions/gpuctl       (system)
+# It needs nothing from the bash-completion package.
+#
+# Account and worker names come from `gpuctl __complete accounts|workers` (one name per line),
+# run with the --db/--config given earlier on the line; if that fails, no names are offered.
+
+# Value sets.
+_gpuctl_providers="kaggle colab vast ssh"
+_gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_margin concurrent max_usd_per_day credentials all"
+_gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
+_gpuctl_global_value_opts=" --db --config --tz "
+_gpuctl_policy_opts="--weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day"
+
+# The options of one command ("account add", "worker list", …), without the global ones.
+_gpuctl_leaf_opts()
+{
+    case $1 in
+    "account add") echo "--provider --credentials $_gpuctl_policy_opts" ;;
+    "account set") echo "--credentials --reset $_gpuctl_policy_opts" ;;
+    "account rm") echo "--force" ;;
+    "worker add") echo "--account --gpu --gpu-count --host --instance-id --price" ;;
+    "worker list") echo "--account --provider" ;;
+    "session start") echo "--at" ;;
+    "session stop") echo "--at --reason" ;;
+    "session add") echo "--start --end" ;;
+    "session list") echo "--worker --since" ;;
+    quota) echo "--warnings" ;;
+    esac
+}
+
+# Whether option $2 of command $1 takes a value.
+_gpuctl_takes_value()
+{
+    case " $_gpuctl_global_value_opts " in *" $2 "*) return 0 ;; esac
+    case "$1:$2" in
+    "account add:--provider" | "account add:--credentials" | \
+        "account set:--credentials" | "account set:--reset" | \
+        account\ add:--weekly-hours | account\ add:--daily-hours | account\ add:--session-max | \
+        account\ add:--shutdown-margin | account\ add:--concurrent | account\ add:--max-usd-per-day | \
+        account\ set:--weekly-hours | account\ set:--daily-hours | account\ set:--session-max | \
+        account\ set:--shutdown-margin | account\ set:--concurrent | account\ set:--max-usd-per-day | \
+        "worker add:--account" | "worker add:--gpu" | "worker add:--gpu-count" | "worker add:--host" | \
+        "worker add:--instance-id" | "worker add:--price" | \
+        "worker list:--account" | "worker list:--provider" | \
+        "session start:--at" | "session stop:--at" | "session stop:--reason" | \
+        "session add:--start" | "session add:--end" | \
+        "session list:--worker" | "session list:--since")
+        return 0 ;;
+    esac
+    return 1
+}
+
+# COMPREPLY = the words of $1 (split on blanks) that start with $2.
+_gpuctl_reply()
+{
+    mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+# Expands a leading ~ or ~user the way the shell would (COMP_WORDS holds it unexpanded).
+_gpuctl_expand_tilde()
+{
+    local p=$1
+    # shellcheck disable=SC2088 # these match a literal "~": COMP_WORDS holds it unexpanded
+    case $p in
+    "~") p=$HOME ;;
+    "~/"*) p=$HOME/${p#"~/"} ;;
+    "~"*)
+        local user=${p%%/*} rest=
+        [[ $p == */* ]] && rest=/${p#*/}
+        local home
+        home=$(getent passwd "${user#"~"}" 2>/dev/null | cut -d: -f6)
+        [[ -n $home ]] && p=$home$rest
+        ;;
+    esac
+    printf '%s' "$p"
+}
+
+# Names from `gpuctl __complete accounts|workers`, honouring --db/--config seen on the line.
+_gpuctl_names()
+{
+    local kind=$1 bin=${COMP_WORDS[0]}
+    bin=$(_gpuctl_expand_tilde "$bin")
+    if [[ $bin == */* ]]; then
+        [[ -x $bin ]] || return 0
+    else
+        type -P -- "$bin" >/dev/null 2>&1 || return 0
+    fi
+    local -a args=()
+    [[ -n ${_gpuctl_db-} ]] && args+=(--db "$(_gpuctl_expand_tilde "$_gpuctl_db")")
+    [[ -n ${_gpuctl_cfg-} ]] && args+=(--config "$(_gpuctl_expand_tilde "$_gpuctl_cfg")")
+    local out
+    out=$("$bin" "${args[@]}" __complete "$kind" 2>/dev/null </dev/null) || return 0
+    printf '%s\n' "$out"
+}
+
+# Completes a time zone name one directory level at a time from /usr/share/zoneinfo.
+_gpuctl_zones()
+{
+    local cur=$1 root=/usr/share/zoneinfo dir='' base
+    [[ -d $root ]] || return 0
+    [[ $cur == */* ]] && dir=${cur%/*}/
+    [[ $dir == *..* ]] && return 0
+    local -a out=()
+    local f
+    for f in "$root/$dir"*; do
+        base=${f##*/}
+        # IANA zones and their directories start with a capital; skip posix/, right/, *.tab, ….
+        [[ $base == [A-Z]* && $base != *.* && $base != SECURITY ]] || continue
+        [[ $dir$base == "$cur"* ]] || continue
+        if [[ -d $f ]]; then
+            out+=("$dir$base/")
+        else
+            out+=("$dir$base")
+        fi
+    done
+    COMPREPLY=("${out[@]}")
+    # A directory ("Europe/"): no space, so the next TAB goes on into it.
+    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == */ ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+}
+
+_gpuctl()
+{
+    local -a words=("${COMP_WORDS[@]}")
+    local cword=$COMP_CWORD
+    local cur=${words[cword]-}
+
+    # COMP_WORDBREAKS splits "--db=FILE" into "--db" "=" "FILE": rejoin such words.
+    local -a w=()
+    local i j=0 newcword=0
+    for ((i = 0; i < ${#words[@]}; i++)); do
+        if [[ ${words[i]} == "=" && ${#w[@]} -gt 0 && ${w[j - 1]} == --* && ${w[j - 1]} != *=* ]]; then
+            w[j - 1]+="="
+            ((i == cword)) && newcword=$((j - 1))
+            if ((i + 1 < ${#words[@]})) && ((i + 1 <= cword)); then
+                w[j - 1]+=${words[i + 1]}
+                ((i + 1 == cword)) && newcword=$((j - 1))
+                ((i++))
+            fi
+            continue
+        fi
+        w[j]=${words[i]}
+        ((i == cword)) && newcword=$j
+        ((j++))
+    done
+    cword=$newcword
+    cur=${w[cword]-}
+
+    # Walk the words before the cursor: command path, option values, positionals.
+    # _gpuctl_db/_gpuctl_cfg are seen by _gpuctl_names (bash scoping is dynamic).
+    local cmd='' sub='' npos=0 prev_opt='' in_reset=0 word _gpuctl_db='' _gpuctl_cfg=''
+    for ((i = 1; i < cword; i++)); do
+        word=${w[i]}
+        if [[ -n $prev_opt ]]; then
+            case $prev_opt in
+            --db) _gpuctl_db=$word ;;
+            --config) _gpuctl_cfg=$word ;;
+            --reset) in_reset=1 ;;
+            esac
+            prev_opt=
+            continue
+        fi
+        case $word in
+        --db=*) _gpuctl_db=${word#--db=}; in_reset=0; continue ;;
+        --config=*) _gpuctl_cfg=${word#--config=}; in_reset=0; continue ;;
+        --reset=*) in_reset=1; continue ;;
+        --*=*) in_reset=0; continue ;;
+        -*)
+            in_reset=0
+            local leaf=$cmd
+            [[ -n $sub ]] && leaf="$cmd $sub"
+            _gpuctl_takes_value "$leaf" "$word" && prev_opt=$word
+            continue
+            ;;
+        esac
+        # A bare word after --reset FIELD is another field (the option takes several).
+        if ((in_reset)); then
+            continue
+        fi
+        if [[ -z $cmd ]]; then
+            cmd=$word
+        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session)$ ]]; then
+            sub=$word
+        else
+            ((npos++))
+        fi
+    done
+    local leaf=$cmd
+    [[ -n $sub ]] && leaf="$cmd $sub"
+
+    # The value of an option.
+    local opt=$prev_opt value=$cur
+    if [[ -z $opt && $cur == --*=* ]]; then
+        opt=${cur%%=*}
+        value=${cur#*=}
+        _gpuctl_takes_value "$leaf" "$opt" || opt=
+    fi
+    if [[ -n $opt ]]; then
+        # Without '=' in COMP_WORDBREAKS the whole "--opt=value" word is replaced.
+        local prefix=
+        [[ ${COMP_WORDS[COMP_CWORD]} == --*=* ]] && prefix="$opt="
+        COMPREPLY=()
+        case $opt in
+        --db | --config | --credentials)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$value")
+            ;;
+        --tz) _gpuctl_zones "$value" ;;
+        --provider) _gpuctl_reply "$_gpuctl_providers" "$value" ;;
+        --reset) _gpuctl_reply "$_gpuctl_reset_fields" "$value" ;;
+        --account) _gpuctl_reply "$(_gpuctl_names accounts)" "$value" ;;
+        --worker) _gpuctl_reply "$(_gpuctl_names workers)" "$value" ;;
+        --at | --start | --end | --since) _gpuctl_reply "now" "$value" ;;
+        esac
+        [[ -n $prefix && ${#COMPREPLY[@]} -gt 0 ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
+        return 0
+    fi
+
+    # More fields after --reset FIELD, or an option.
+    if ((in_reset)) && [[ $cur != -* ]]; then
+        _gpuctl_reply "$_gpuctl_reset_fields" "$cur"
+        return 0
+    fi
+    if [[ $cur == -* ]]; then
+        _gpuctl_reply "$(_gpuctl_leaf_opts "$leaf") $_gpuctl_global_opts" "$cur"
+        return 0
+    fi
+
+    # Command words and positionals.
+    local words_here=
+    case $leaf in
+    "") words_here="version init config account worker session quota status" ;;
+    config) words_here="show path" ;;
+    account) words_here="add set list show rm" ;;
+    worker) words_here="add list show rm enable disable" ;;
+    session) words_here="start stop add list" ;;
+    "account set" | "account show" | "account rm")
+        ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
+    "worker show" | "worker rm" | "worker enable" | "worker disable" | \
+        "session start" | "session stop" | "session add")
+        ((npos == 0)) && words_here=$(_gpuctl_names workers) ;;
+    quota)
+        ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
+    esac
+    _gpuctl_reply "$words_here" "$cur"
+    return 0
+}
+
+complete -F _gpuctl gpuctl
