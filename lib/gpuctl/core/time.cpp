@@ -5,7 +5,10 @@
 #include "gpuctl/core/error.hpp"
 
 #include <date/date.h>
-#include <date/tz.h>
+
+#include <dlfcn.h>
+#include <vector>
+#include <unistd.h>
 
 #include <cctype>
 #include <charconv>
@@ -202,6 +205,83 @@ make_clock(const char* gpuctl_now)
               v);
 }
 
+namespace {
+
+// The C interface of libgpuctl-tz.so (core/tz_plugin.cpp).
+struct TzPlugin {
+  int (*locate)(const char*, const void**) = nullptr;
+  int (*current)(const void**, char*, size_t) = nullptr;
+  int (*sys_info)(const void*, long long, long long*, char*, size_t) = nullptr;
+  int (*local_info)(const void*, long long, long long*, long long*) = nullptr;
+};
+
+std::string
+exe_dir()
+{
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) {
+    return ".";
+  }
+  std::string p(buf, static_cast<size_t>(n));
+  return p.substr(0, p.find_last_of('/'));
+}
+
+const TzPlugin&
+tz_plugin()
+{
+  static const TzPlugin plugin = [] {
+    TzPlugin t;
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("GPUCTL_TZ_PLUGIN"); env != nullptr && *env != '\0') {
+      candidates.emplace_back(env);
+    }
+    std::string dir = exe_dir();
+    candidates.push_back(dir + "/libgpuctl-tz.so");
+    candidates.push_back(dir + "/../libgpuctl-tz.so");
+    candidates.push_back(dir + "/../lib/gpuctl/libgpuctl-tz.so");
+    void* h = nullptr;
+    for (const auto& c : candidates) {
+      if ((h = ::dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL)) != nullptr) {
+        break;
+      }
+    }
+    if (h == nullptr) {
+      return t;
+    }
+    t.locate = reinterpret_cast<decltype(t.locate)>(::dlsym(h, "gpuctl_tz_locate"));
+    t.current = reinterpret_cast<decltype(t.current)>(::dlsym(h, "gpuctl_tz_current"));
+    t.sys_info = reinterpret_cast<decltype(t.sys_info)>(::dlsym(h, "gpuctl_tz_sys_info"));
+    t.local_info = reinterpret_cast<decltype(t.local_info)>(::dlsym(h, "gpuctl_tz_local_info"));
+    if (!t.locate || !t.current || !t.sys_info || !t.local_info) {
+      t = TzPlugin{};
+    }
+    return t;
+  }();
+  return plugin;
+}
+
+const TzPlugin&
+require_tz_plugin(std::string_view zone)
+{
+  const TzPlugin& t = tz_plugin();
+  if (t.locate == nullptr) {
+    throw_usage("cannot show times in '{}': libgpuctl-tz.so (time-zone support) was not found "
+                "next to gpuctl or in ../lib/gpuctl; use --tz UTC",
+                zone);
+  }
+  return t;
+}
+
+bool
+is_utc_name(std::string_view n)
+{
+  return n == "UTC" || n == "Etc/UTC" || n == "Z" || n == "UTC0" || n == "Etc/Universal" ||
+         n == "Universal" || n == "Zulu" || n == "Etc/Zulu";
+}
+
+} // namespace
+
 DisplayZone
 DisplayZone::resolve(std::string_view name)
 {
@@ -213,31 +293,28 @@ DisplayZone::resolve(std::string_view name)
       wanted = tz[0] == ':' ? tz + 1 : tz;
     }
   }
+  if (is_utc_name(wanted)) {
+    return z;
+  }
   if (wanted.empty()) {
-    try {
-      const date::time_zone* cur = date::current_zone();
-      if (cur->name() == "UTC" || cur->name() == "Etc/UTC") {
-        return z;
-      }
+    const TzPlugin& t = tz_plugin();
+    char buf[256];
+    const void* cur = nullptr;
+    if (t.current != nullptr && t.current(&cur, buf, sizeof buf) == 0 && !is_utc_name(buf)) {
       z.m_zone = cur;
-      z.m_name = std::string(cur->name());
-    } catch (const std::exception&) {
-      // No usable system zone: UTC.
+      z.m_name = buf;
     }
-    return z;
+    return z; // no usable system zone: UTC
   }
-  if (wanted == "UTC" || wanted == "Etc/UTC" || wanted == "Z" || wanted == "UTC0") {
-    return z;
-  }
-  try {
-    z.m_zone = date::locate_zone(wanted);
+  const TzPlugin& t = explicit_name ? require_tz_plugin(wanted) : tz_plugin();
+  const void* found = nullptr;
+  if (t.locate != nullptr && t.locate(wanted.c_str(), &found) == 0) {
+    z.m_zone = found;
     z.m_name = wanted;
-  } catch (const std::exception&) {
-    if (explicit_name) {
-      throw_usage("unknown time zone '{}' (use an IANA name such as Europe/Berlin)", wanted);
-    }
-    // An unusable $TZ falls back to UTC, as the C library does.
+  } else if (explicit_name) {
+    throw_usage("unknown time zone '{}' (use an IANA name such as Europe/Berlin)", wanted);
   }
+  // An unusable $TZ falls back to UTC, as the C library does.
   return z;
 }
 
@@ -247,7 +324,10 @@ DisplayZone::to_local(Instant t) const
   if (m_zone == nullptr) {
     return date::local_seconds{t.time_since_epoch()};
   }
-  return m_zone->to_local(t);
+  long long offset = 0;
+  char abbrev[32];
+  tz_plugin().sys_info(m_zone, t.time_since_epoch().count(), &offset, abbrev, sizeof abbrev);
+  return date::local_seconds{t.time_since_epoch() + seconds{offset}};
 }
 
 std::string
@@ -262,7 +342,10 @@ DisplayZone::abbreviation(Instant t) const
   if (m_zone == nullptr) {
     return "UTC";
   }
-  return m_zone->get_info(t).abbrev;
+  long long offset = 0;
+  char abbrev[32] = "";
+  tz_plugin().sys_info(m_zone, t.time_since_epoch().count(), &offset, abbrev, sizeof abbrev);
+  return abbrev;
 }
 
 Instant
@@ -271,16 +354,13 @@ DisplayZone::from_local(date::local_seconds local, std::string_view original) co
   if (m_zone == nullptr) {
     return Instant{local.time_since_epoch()};
   }
-  auto info = m_zone->get_info(local);
-  switch (info.result) {
-  case date::local_info::unique:
-    return Instant{local.time_since_epoch() - info.first.offset};
-  case date::local_info::ambiguous:
-    return Instant{local.time_since_epoch() - info.first.offset};
-  default:
-    throw_usage("time '{}' does not exist in {} (it falls in a daylight-saving gap)", original,
-                m_name);
+  long long first = 0, second = 0;
+  int r = tz_plugin().local_info(m_zone, local.time_since_epoch().count(), &first, &second);
+  if (r == 0 || r == 2) { // unique, or ambiguous: the earlier instant
+    return Instant{local.time_since_epoch() - seconds{first}};
   }
+  throw_usage("time '{}' does not exist in {} (it falls in a daylight-saving gap)", original,
+              m_name);
 }
 
 Instant

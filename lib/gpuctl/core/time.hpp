@@ -4,9 +4,6 @@
 
 #include <date/date.h>
 
-namespace date {
-class time_zone;
-}
 
 #include <optional>
 #include <string>
@@ -28,7 +25,8 @@ std::string format_rfc3339(Instant t);
 
 /// The zone in which output is shown and zone-less input is read (DESIGN §9: `--tz` >
 /// `display.tz` > `TZ` > the system zone). "UTC" needs no time-zone database; any other zone is
-/// looked up in the system's tzdata (howardhinnant-date, USE_OS_TZDB) on first use.
+/// looked up in the system's tzdata by howardhinnant-date, loaded on first use from
+/// libgpuctl-tz.so (next to the binary, or in ../lib/gpuctl; GPUCTL_TZ_PLUGIN overrides).
 class DisplayZone {
 public:
   /// UTC.
@@ -55,7 +53,7 @@ public:
 
 private:
   std::string m_name = "UTC";
-  const date::time_zone* m_zone = nullptr; // nullptr = UTC
+  const void* m_zone = nullptr; // a date::time_zone inside libgpuctl-tz.so; nullptr = UTC
 };
 
 /// Parses a time argument (`--at --from --since --start --end`, DESIGN §9): RFC 3339 with Z or
