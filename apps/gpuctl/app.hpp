@@ -52,11 +52,39 @@ public:
   store::Database open(store::Access access) const;
 
   /// Prints one JSON document on stdout.
-  void print_json(const nlohmann::json& j) const;
+  void print_json(const nlohmann::ordered_json& j) const;
+  /// Prints a JSON array of `items` mapped through `to_json`. Off a terminal each element is
+  /// serialised and freed in turn (the same bytes as a compact dump of the whole array, without
+  /// holding a tree of thousands of objects).
+  template <typename Items, typename F>
+  void
+  print_json_array(const Items& items, F&& to_json) const
+  {
+    if (stdout_is_tty()) {
+      nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+      for (const auto& it : items) {
+        arr.push_back(to_json(it));
+      }
+      print_json(arr);
+      return;
+    }
+    std::string out = "[";
+    for (const auto& it : items) {
+      if (out.size() > 1) {
+        out += ',';
+      }
+      out += to_json(it).dump();
+    }
+    out += "]\n";
+    write_stdout(out);
+  }
+
   /// A confirmation line on stderr, unless --quiet or --json.
   void note(const std::string& line) const;
 
 private:
+  static bool stdout_is_tty();
+  static void write_stdout(const std::string& s);
   Globals m_g;
   std::unique_ptr<Clock> m_clock;
   config::Config m_config;

@@ -155,11 +155,7 @@ register_account(CLI::App& app, Registry& r)
       auto db = ctx.open(store::Access::read);
       auto accounts = fleet::list_accounts(db, ctx.config(), ctx.env());
       if (ctx.json()) {
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& a : accounts) {
-          arr.push_back(output::account_json(a));
-        }
-        ctx.print_json(arr);
+        ctx.print_json_array(accounts, [](const fleet::AccountView& a) { return output::account_json(a); });
       } else {
         render_accounts(ctx, accounts);
       }

@@ -100,7 +100,7 @@ render_quota(Context& ctx, const std::vector<quota::AccountQuota>& quotas)
 int
 render_warnings(Context& ctx, const std::vector<quota::AccountQuota>& quotas)
 {
-  nlohmann::json arr = nlohmann::json::array();
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
   bool past = false;
   output::Table t({"WARNING", "SESSION", "WORKER", "ACCOUNT", "DEADLINE", "LEFT"});
   for (const auto& q : quotas) {
@@ -114,7 +114,7 @@ render_warnings(Context& ctx, const std::vector<quota::AccountQuota>& quotas)
                      {"account", s.session.account},
                      {"started", output::instant_json(s.session.started_at)},
                      {"deadline", output::instant_json(s.deadline)},
-                     {"left_s", s.left ? nlohmann::json(s.left->count()) : nlohmann::json(nullptr)},
+                     {"left_s", s.left ? nlohmann::ordered_json(s.left->count()) : nlohmann::ordered_json(nullptr)},
                      {"warning", *s.warning}});
       t.add({*s.warning == "past" ? "PAST DEADLINE" : "within " + *s.warning,
              std::to_string(s.session.id), s.session.worker, s.session.account,
@@ -150,11 +150,11 @@ register_quota(CLI::App& app, Registry& r)
       return render_warnings(ctx, quotas);
     }
     if (ctx.json()) {
-      nlohmann::json arr = nlohmann::json::array();
-      for (const auto& q : quotas) {
-        arr.push_back(output::quota_json(q));
+      if (!account->empty()) {
+        ctx.print_json(output::quota_json(quotas.at(0)));
+      } else {
+        ctx.print_json_array(quotas, [](const quota::AccountQuota& q) { return output::quota_json(q); });
       }
-      ctx.print_json(account->empty() ? arr : arr.at(0));
       return 0;
     }
     render_quota(ctx, quotas);

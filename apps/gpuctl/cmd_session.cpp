@@ -118,11 +118,9 @@ register_session(CLI::App& app, Registry& r)
       auto db = ctx.open(store::Access::read);
       auto sessions = quota::list_sessions(db, ctx.config(), *filter, ctx.now());
       if (ctx.json()) {
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& v : sessions) {
-          arr.push_back(output::session_json(v.session, v.deadline, ctx.now()));
-        }
-        ctx.print_json(arr);
+        ctx.print_json_array(sessions, [&](const quota::SessionView& v) {
+          return output::session_json(v.session, v.deadline, ctx.now());
+        });
         return 0;
       }
       output::Table t({"ID", "WORKER", "ACCOUNT", "STARTED", "ENDED", "DURATION", "REASON", "DEADLINE"});

@@ -73,11 +73,11 @@ open_sessions_by_worker(Context& ctx, store::Database& db)
   return out;
 }
 
-nlohmann::json
+nlohmann::ordered_json
 session_of(const std::map<std::int64_t, quota::OpenSession>& open, const store::WorkerRow& w)
 {
   auto it = open.find(w.id);
-  return it == open.end() ? nlohmann::json(nullptr) : output::worker_session_json(it->second);
+  return it == open.end() ? nlohmann::ordered_json(nullptr) : output::worker_session_json(it->second);
 }
 
 } // namespace
@@ -131,11 +131,9 @@ register_worker(CLI::App& app, Registry& r)
       auto workers = fleet::list_workers(db, *filter);
       if (ctx.json()) {
         auto open = open_sessions_by_worker(ctx, db);
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& w : workers) {
-          arr.push_back(output::worker_json(w, session_of(open, w)));
-        }
-        ctx.print_json(arr);
+        ctx.print_json_array(workers, [&](const store::WorkerRow& w) {
+          return output::worker_json(w, session_of(open, w));
+        });
       } else {
         render_workers(ctx, workers);
       }

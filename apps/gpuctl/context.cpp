@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <unistd.h>
 
 namespace gpuctl::app {
 
@@ -90,10 +91,24 @@ Context::open(store::Access access) const
 }
 
 void
-Context::print_json(const nlohmann::json& j) const
+Context::print_json(const nlohmann::ordered_json& j) const
 {
-  std::string s = j.dump(2);
+  // Indented for a person at a terminal; compact for scripts (a third of the bytes).
+  std::string s = stdout_is_tty() ? j.dump(2) : j.dump();
   s += '\n';
+  write_stdout(s);
+}
+
+bool
+Context::stdout_is_tty()
+{
+  static const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  return tty;
+}
+
+void
+Context::write_stdout(const std::string& s)
+{
   std::fwrite(s.data(), 1, s.size(), stdout);
 }
 

@@ -5,6 +5,7 @@
 #include "gpuctl/core/error.hpp"
 
 #include <date/date.h>
+#include <fmt/compile.h>
 
 #include <dlfcn.h>
 #include <vector>
@@ -164,11 +165,11 @@ format_fields(std::chrono::time_point<Clock, seconds> t, const char* sep, bool w
   date::year_month_day ymd{day};
   date::hh_mm_ss<seconds> tod{t - day};
   if (with_seconds) {
-    return fmt::format("{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{}", static_cast<int>(ymd.year()),
+    return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{}"), static_cast<int>(ymd.year()),
                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sep,
                        tod.hours().count(), tod.minutes().count(), tod.seconds().count(), suffix);
   }
-  return fmt::format("{:04}-{:02}-{:02}{}{:02}:{:02}{}", static_cast<int>(ymd.year()),
+  return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}{}{:02}:{:02}{}"), static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sep,
                      tod.hours().count(), tod.minutes().count(), suffix);
 }

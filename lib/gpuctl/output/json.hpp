@@ -15,31 +15,31 @@
 namespace gpuctl::output {
 
 /// RFC 3339 string, or null.
-nlohmann::json instant_json(const std::optional<Instant>& t);
+nlohmann::ordered_json instant_json(const std::optional<Instant>& t);
 
 /// worker: {"name","account","provider","gpu","gpu_count","enabled","state","control","host",
 /// "instance_id","price_usd_per_hour","gpu_util","last_seen","created","session"}.
 /// `session` is null or the object given.
-nlohmann::json worker_json(const store::WorkerRow& w, const nlohmann::json& session = nullptr);
+nlohmann::ordered_json worker_json(const store::WorkerRow& w, const nlohmann::ordered_json& session = nullptr);
 
 /// account: {"name","provider","workers","credentials","policy":{…},"overrides":[…],"created"}.
-nlohmann::json account_json(const fleet::AccountView& a);
+nlohmann::ordered_json account_json(const fleet::AccountView& a);
 
 /// worker `session` object: {"id","started","deadline"}.
-nlohmann::json worker_session_json(const quota::OpenSession& s);
+nlohmann::ordered_json worker_session_json(const quota::OpenSession& s);
 
 /// quota: {"account","provider","status","share","binding","left_h","next_reset","windows":[…],
 /// "sessions":[…]} plus "usable_h", "estimated" and, for vast, "spend".
-nlohmann::json quota_json(const quota::AccountQuota& q);
+nlohmann::ordered_json quota_json(const quota::AccountQuota& q);
 
 /// session: {"id","worker","account","started","ended","duration_s","reason","deadline"}.
-nlohmann::json session_json(const store::SessionRow& s, std::optional<Instant> deadline,
+nlohmann::ordered_json session_json(const store::SessionRow& s, std::optional<Instant> deadline,
                             Instant now);
 
 /// status: {"workers":{…},"accounts":{…},"usable_hours_left","utilization"}.
-nlohmann::json status_json(const fleet::PoolStatus& s);
+nlohmann::ordered_json status_json(const fleet::PoolStatus& s);
 
 /// config show: {"<section.key>":{"value","source"}}.
-nlohmann::json config_json(const config::Config& cfg);
+nlohmann::ordered_json config_json(const config::Config& cfg);
 
 } // namespace gpuctl::output
