@@ -84,7 +84,43 @@ EOF
 }
 
 count_workers() { # DB
-    GPUCTL_DB=$1 "$bin" worker list --json | grep -c '"name":' || true
+    GPUCTL_DB=$1 "$bin" worker list --json | grep -o '"name":' | wc -l
+}
+
+# The quota ledger at scale: 1,000 accounts (kaggle and colab in turn), a worker each, and
+# 200,000 closed sessions over the past years (a few dozen in each account's current window).
+fill_ledger() { # DB
+    GPUCTL_DB=$1 "$bin" --quiet init
+    python3 - "$1" <<'EOF'
+import random, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+now = 1796025600  # 2026-11-30T08:00:00Z, the GPUCTL_NOW of the quota case
+rng = random.Random(1)
+with con:
+    for a in range(1000):
+        p = ("kaggle", "colab")[a % 2]
+        con.execute("INSERT INTO accounts(id, name, provider, created_at) VALUES (?, ?, ?, ?)",
+                    (a + 1, "acct-%04d" % a, p, now))
+        con.execute("INSERT INTO workers(id, name, account_id, provider, gpu, created_at)"
+                    " VALUES (?, ?, ?, ?, 'T4', ?)", (a + 1, "w-%04d" % a, a + 1, p, now))
+    rows = []
+    for a in range(1000):
+        t = now - 2 * 365 * 86400
+        for _ in range(200):
+            t += rng.randint(3600, 86400 * 6)
+            d = rng.randint(600, 11 * 3600)
+            if t + d >= now:
+                break
+            rows.append((a + 1, "w-%04d" % a, a + 1, t, t + d))
+            t += d
+    while len(rows) < 200000:
+        a = rng.randrange(1000)
+        t = now - rng.randint(800 * 86400, 1200 * 86400)
+        rows.append((a + 1, "w-%04d" % a, a + 1, t, t + 3600))
+    con.executemany("INSERT INTO sessions(worker_id, worker_name, account_id, started_at, ended_at)"
+                    " VALUES (?, ?, ?, ?, ?)", rows[:200000])
+con.close()
+EOF
 }
 
 echo "gpuctl: $bin ($("$bin" --version))" >&2
@@ -96,6 +132,12 @@ if command -v python3 >/dev/null; then
     fill_with_python "$db1000" 1000
 else
     fill_with_gpuctl "$db1000" 1000
+fi
+dbledger=$work/ledger.db
+have_ledger=0
+if command -v python3 >/dev/null; then
+    fill_ledger "$dbledger"
+    have_ledger=1
 fi
 for pair in "$db10:10" "$db1000:1000"; do
     got=$(count_workers "${pair%:*}")
@@ -117,6 +159,9 @@ bench version "$db10" "$qbin --version"
 bench list-10 "$db10" "$qbin worker list --json"
 bench list-1000 "$db1000" "$qbin worker list --json"
 bench status-1000 "$db1000" "$qbin status --json"
+if ((have_ledger)); then
+    GPUCTL_NOW=2026-11-30T08:00:00Z bench quota-1000 "$dbledger" "$qbin quota --json"
+fi
 
 median_ms() { # JSON-FILE
     if command -v jq >/dev/null; then
@@ -132,5 +177,8 @@ printf '%-44s %10s %8s\n' "gpuctl --version" "$(median_ms "$out/version.json")" 
 printf '%-44s %10s %8s\n' "gpuctl worker list --json, 10 workers" "$(median_ms "$out/list-10.json")" "<= 3"
 printf '%-44s %10s %8s\n' "gpuctl worker list --json, 1,000 workers" "$(median_ms "$out/list-1000.json")" "<= 15"
 printf '%-44s %10s %8s\n' "gpuctl status --json, 1,000 workers" "$(median_ms "$out/status-1000.json")" "-"
+if ((have_ledger)); then
+    printf '%-44s %10s %8s\n' "gpuctl quota --json, 1,000 acc., 200k sess." "$(median_ms "$out/quota-1000.json")" "< 50"
+fi
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
 exit 0

@@ -13,7 +13,7 @@
 # Safe to re-run: re-adding an identical account or worker changes nothing and exits 0.
 #
 # Environment:
-#   GPUCTL     the gpuctl binary (default: gpuctl on PATH, else <repo>/build/gpuctl)
+#   GPUCTL     the gpuctl binary (default: <repo>/build/gpuctl when built, else gpuctl on PATH)
 #   GPUCTL_DB  the state file to fill (default: $FLEET_DIR/state.db)
 #   FLEET_DIR  where the demo state file goes when GPUCTL_DB is unset (default: ./.gpuctl-demo)
 set -euo pipefail
@@ -22,10 +22,10 @@ script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 if [[ -n ${GPUCTL:-} ]]; then
     gpuctl=$GPUCTL
-elif command -v gpuctl >/dev/null 2>&1; then
-    gpuctl=$(command -v gpuctl)
+elif [[ -x $script_dir/../build/gpuctl ]]; then
+    gpuctl=$script_dir/../build/gpuctl # this checkout's build, not an older installed gpuctl
 else
-    gpuctl=$script_dir/../build/gpuctl
+    gpuctl=$(command -v gpuctl || echo gpuctl)
 fi
 if [[ ! -x $gpuctl ]]; then
     echo "fleet-14.sh: no gpuctl binary at '$gpuctl' (set GPUCTL, put gpuctl on PATH, or build it)" >&2

@@ -106,6 +106,7 @@ struct Registry {
 };
 
 void register_init(CLI::App& app, Registry& r);
+void register_complete(CLI::App& app, Registry& r);
 void register_config(CLI::App& app, Registry& r);
 void register_account(CLI::App& app, Registry& r);
 void register_worker(CLI::App& app, Registry& r);

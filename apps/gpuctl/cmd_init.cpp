@@ -2,7 +2,9 @@
 #include "app.hpp"
 
 #include "gpuctl/output/json.hpp"
+#include "gpuctl/core/error.hpp"
 #include "gpuctl/output/table.hpp"
+#include "gpuctl/store/registry.hpp"
 
 #include <iostream>
 #include <sys/stat.h>
@@ -35,6 +37,38 @@ register_init(CLI::App& app, Registry& r)
       std::cout << (existed ? "state file ready: " : "created state file: ") << ctx.db_path()
                 << " (schema " << version << ")\n";
     }
+    return 0;
+  });
+}
+
+void
+register_complete(CLI::App& app, Registry& r)
+{
+  // Hidden: dynamic values for the shell completions, one per line, from the state file opened
+  // read-only (a missing file answers nothing).
+  auto* sub = app.add_subcommand("__complete", "values for shell completion");
+  sub->group("");
+  auto kind = std::make_shared<std::string>();
+  sub->add_option("kind", *kind, "accounts | workers | providers")->required();
+  r.on(sub, [=](Context& ctx) {
+    std::string out;
+    if (*kind == "providers") {
+      out = "kaggle\ncolab\nvast\nssh\n";
+    } else if (*kind == "accounts" || *kind == "workers") {
+      auto db = ctx.open(store::Access::read);
+      if (*kind == "accounts") {
+        for (const auto& a : store::list_accounts(db.sql())) {
+          out += a.name + "\n";
+        }
+      } else {
+        for (const auto& w : store::list_workers(db.sql())) {
+          out += w.name + "\n";
+        }
+      }
+    } else {
+      throw Error(ErrorKind::usage, "unknown completion kind '" + *kind + "'");
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   });
 }

@@ -101,6 +101,7 @@ main(int argc, char** argv)
     return 0;
   });
   app::register_init(app, reg);
+  app::register_complete(app, reg);
   app::register_config(app, reg);
   app::register_account(app, reg);
   app::register_worker(app, reg);
