@@ -113,6 +113,7 @@ void register_worker(CLI::App& app, Registry& r);
 void register_status(CLI::App& app, Registry& r);
 void register_session(CLI::App& app, Registry& r);
 void register_quota(CLI::App& app, Registry& r);
+void register_schedule(CLI::App& app, Registry& r);
 
 /// Formats an optional instant for tables: local time or "-".
 std::string local_or_dash(Context& ctx, const std::optional<Instant>& t);

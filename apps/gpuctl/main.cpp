@@ -107,6 +107,7 @@ main(int argc, char** argv)
   app::register_worker(app, reg);
   app::register_session(app, reg);
   app::register_quota(app, reg);
+  app::register_schedule(app, reg);
   app::register_status(app, reg);
 
   try {

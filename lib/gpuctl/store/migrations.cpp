@@ -12,7 +12,7 @@ namespace gpuctl::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 2> k_migrations = {
+constexpr std::array<std::string_view, 3> k_migrations = {
     // 1: the registry.
     R"sql(
 CREATE TABLE accounts(
@@ -79,6 +79,28 @@ CREATE TABLE events(
   detail_json TEXT
 );
 CREATE INDEX events_at ON events(at);
+)sql",
+    // 3: saved plans (gpuctl schedule --save); one active at a time.
+    R"sql(
+CREATE TABLE plans(
+  id INTEGER PRIMARY KEY,
+  strategy TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  from_at INTEGER NOT NULL,
+  to_at INTEGER NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  active INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX plans_one_active ON plans(active) WHERE active = 1;
+CREATE TABLE plan_slots(
+  plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  start_at INTEGER NOT NULL,
+  end_at INTEGER NOT NULL,
+  CHECK (end_at > start_at)
+);
+CREATE INDEX plan_slots_plan ON plan_slots(plan_id, start_at);
+CREATE INDEX plan_slots_worker ON plan_slots(worker_id, start_at);
 )sql",
 };
 

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include "gpuctl/plan/input.hpp"
+
+#include "gpuctl/core/error.hpp"
+#include "gpuctl/quota/ledger.hpp"
+#include "gpuctl/quota/policy.hpp"
+#include "gpuctl/store/registry.hpp"
+#include "gpuctl/store/sessions.hpp"
+
+#include <date/date.h>
+
+#include <algorithm>
+
+namespace gpuctl::plan {
+
+PlanInput
+plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, Instant from,
+           int days, int keep, const std::vector<std::string>& providers, Instant now)
+{
+  if (days < 1 || days > 28) {
+    throw_usage("invalid --days {}: plan 1 to 28 days", days);
+  }
+  for (const auto& p : providers) {
+    parse_provider(p);
+  }
+  if (strategy == Strategy::economy && keep < 1) {
+    throw_usage("economy needs --keep N (GPUs to keep online), N ≥ 1");
+  }
+  PlanInput in;
+  in.strategy = strategy;
+  // Whole minutes: round --from up to the next minute.
+  auto secs = from.time_since_epoch().count() % 60;
+  in.from = secs == 0 ? from : from + Seconds(60 - secs);
+  in.to = in.from + date::days(days);
+  in.keep = keep;
+  double safe = cfg.get_number("quota.safe_below");
+  std::map<std::int64_t, std::vector<std::string>> workers;
+  for (const auto& w : store::list_workers(db.sql())) {
+    if (w.enabled) {
+      workers[w.account_id].push_back(w.name);
+    }
+  }
+  for (const auto& row : store::list_accounts(db.sql())) {
+    if (!providers.empty() &&
+        std::find(providers.begin(), providers.end(), row.provider) == providers.end()) {
+      continue;
+    }
+    Provider p = parse_provider(row.provider);
+    quota::Policy pol =
+        quota::effective_policy(p, quota::overrides_from_json_text(row.policy_json), cfg);
+    PlanAccount a;
+    a.name = row.name;
+    a.provider = row.provider;
+    a.workers = workers[row.id];
+    a.concurrent = pol.concurrent ? std::min<int>(*pol.concurrent, static_cast<int>(a.workers.size()))
+                                  : static_cast<int>(a.workers.size());
+    if (pol.session_max) {
+      a.cap = *pol.session_max - pol.shutdown_margin;
+    }
+    auto add_kind = [&](const char* kind, double budget_h, Instant first_start, Seconds period) {
+      for (Instant s = first_start; s < in.to; s += period) {
+        double used = quota::to_hours(store::usage_seconds(db.sql(), row.id, s, s + period, now));
+        a.windows.push_back({kind, s, s + period, std::max(0.0, budget_h * safe - used)});
+      }
+    };
+    if (pol.weekly_gpu_hours > 0) {
+      add_kind("weekly", pol.weekly_gpu_hours, quota::weekly_window_start(pol.week_reset, in.from),
+               date::days(7));
+    }
+    if (pol.daily_gpu_hours > 0) {
+      add_kind("daily", pol.daily_gpu_hours, quota::daily_window_start(pol.day_reset, in.from),
+               date::days(1));
+    }
+    in.accounts.push_back(std::move(a));
+  }
+  return in;
+}
+
+} // namespace gpuctl::plan
