@@ -115,6 +115,11 @@ void register_session(CLI::App& app, Registry& r);
 void register_quota(CLI::App& app, Registry& r);
 void register_schedule(CLI::App& app, Registry& r);
 
+/// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
+/// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.
+const CLI::Validator& decimal_arg();
+const CLI::Validator& whole_arg();
+
 /// Formats an optional instant for tables: local time or "-".
 std::string local_or_dash(Context& ctx, const std::optional<Instant>& t);
 

@@ -22,13 +22,13 @@ struct PolicyFlags {
 
   void add_to(CLI::App* sub)
   {
-    o_weekly = sub->add_option("--weekly-hours", weekly, "GPU hours per week (0 = no weekly window)");
-    o_daily = sub->add_option("--daily-hours", daily, "GPU hours per day (0 = no daily window)");
+    o_weekly = sub->add_option("--weekly-hours", weekly, "GPU hours per week (0 = no weekly window)")->check(decimal_arg());
+    o_daily = sub->add_option("--daily-hours", daily, "GPU hours per day (0 = no daily window)")->check(decimal_arg());
     o_session_max = sub->add_option("--session-max", session_max, "cap on one session, e.g. 12h");
     o_margin = sub->add_option("--shutdown-margin", margin,
                                "stop this long before the cap or budget, e.g. 30m");
-    o_concurrent = sub->add_option("--concurrent", concurrent, "GPU sessions at once");
-    o_max_usd = sub->add_option("--max-usd-per-day", max_usd, "vast: USD per day (0 = no limit)");
+    o_concurrent = sub->add_option("--concurrent", concurrent, "GPU sessions at once")->check(whole_arg());
+    o_max_usd = sub->add_option("--max-usd-per-day", max_usd, "vast: USD per day (0 = no limit)")->check(decimal_arg());
   }
 
   quota::PolicyOverrides overrides() const
@@ -101,9 +101,9 @@ register_account(CLI::App& app, Registry& r)
         spec->credentials_file = *cred;
       }
       spec->overrides = flags->overrides();
-      fleet::check_account_spec(*spec);
+      fleet::check_account_spec(*spec, ctx.config());
       auto db = ctx.open(store::Access::write);
-      auto outcome = fleet::add_account(db, *spec, ctx.now());
+      auto outcome = fleet::add_account(db, *spec, ctx.config(), ctx.now());
       if (ctx.json()) {
         ctx.print_json(output::account_json(fleet::show_account(db, spec->name, ctx.config(), ctx.env())));
       } else {
@@ -137,7 +137,7 @@ register_account(CLI::App& app, Registry& r)
       }
       auto overrides = flags->overrides();
       auto db = ctx.open(store::Access::write_existing);
-      auto outcome = fleet::set_account(db, *name, c, overrides, *reset, ctx.now());
+      auto outcome = fleet::set_account(db, *name, c, overrides, *reset, ctx.config(), ctx.now());
       if (ctx.json()) {
         ctx.print_json(output::account_json(fleet::show_account(db, *name, ctx.config(), ctx.env())));
       } else {

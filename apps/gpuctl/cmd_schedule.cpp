@@ -44,8 +44,8 @@ register_schedule(CLI::App& app, Registry& r)
   auto o = std::make_shared<Opts>();
   sub->add_option("--strategy", o->strategy, "24x7 | burst | economy")->required();
   sub->add_option("--from", o->from, "start of the horizon (default now)");
-  sub->add_option("--days", o->days, "length of the horizon in days (default 7)");
-  sub->add_option("--keep", o->keep, "economy: GPUs to keep online");
+  sub->add_option("--days", o->days, "length of the horizon in days (default 7)")->check(whole_arg());
+  sub->add_option("--keep", o->keep, "economy: GPUs to keep online")->check(whole_arg());
   sub->add_option("--format", o->format, "table | gantt | json | ics (default table)");
   sub->add_option("--providers", o->providers, "only these providers, comma-separated");
   sub->add_flag("--save", o->save, "store the plan as the active one (the scheduler follows it)");

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "app.hpp"
 
+#include "gpuctl/core/error.hpp"
 #include "gpuctl/core/time.hpp"
+
+#include <algorithm>
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
 #include "gpuctl/quota/service.hpp"
@@ -75,6 +78,10 @@ register_session(CLI::App& app, Registry& r)
     sub->add_option("--reason", *reason, "why it ended (default 'stopped')");
     r.on(sub, [=](Context& ctx) {
       Instant t = time_arg(ctx, *at, "--at");
+      if (reason->empty() || reason->size() > 200 ||
+          std::any_of(reason->begin(), reason->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+        throw_usage("invalid --reason: 1-200 printable characters");
+      }
       auto db = ctx.open(store::Access::write_existing);
       auto s = quota::stop_session(db, *worker, t, *reason, ctx.now());
       print_session(ctx, s, std::nullopt);

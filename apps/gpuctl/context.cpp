@@ -64,8 +64,8 @@ Context::Context(const Globals& g) : m_g(g)
   in.env = [](const char* name) { return std::getenv(name); };
   m_config = config::Config::load(in);
   m_color = !g.json && output::use_color(g.no_color);
-  if (!g.tz.empty()) {
-    zone(); // an explicit --tz must name a real zone, even when no output uses it
+  if (!g.tz.empty() || !m_config.get_string("display.tz").empty()) {
+    zone(); // an explicit zone must be a real one, even when no output uses it
   }
 }
 
@@ -124,6 +124,46 @@ void
 Registry::on(CLI::App* sub, Action action)
 {
   sub->callback([this, action = std::move(action)] { selected = action; });
+}
+
+namespace {
+
+std::string
+plain_number(const std::string& s, bool allow_point)
+{
+  bool digit = false, point = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c == '.' && allow_point && !point && digit && i + 1 < s.size()) {
+      point = true;
+    } else {
+      digit = false;
+      break;
+    }
+  }
+  if (!digit || s.size() > 12) {
+    return allow_point ? "expected a number such as 12 or 1.5, got '" + s + "'"
+                       : "expected a whole number, got '" + s + "'";
+  }
+  return {};
+}
+
+} // namespace
+
+const CLI::Validator&
+decimal_arg()
+{
+  static const CLI::Validator v([](std::string& s) { return plain_number(s, true); }, "NUMBER");
+  return v;
+}
+
+const CLI::Validator&
+whole_arg()
+{
+  static const CLI::Validator v([](std::string& s) { return plain_number(s, false); }, "INT");
+  return v;
 }
 
 std::string

@@ -18,7 +18,16 @@ namespace {
 int
 fail(const std::string& message, int code)
 {
-  std::string line = "gpuctl: error: " + message + "\n";
+  // One line, and nothing a terminal would interpret: control characters are shown escaped.
+  std::string safe;
+  for (unsigned char c : message) {
+    if (c < 0x20 || c == 0x7f) {
+      safe += fmt::format("\\x{:02x}", c);
+    } else {
+      safe += static_cast<char>(c);
+    }
+  }
+  std::string line = "gpuctl: error: " + safe + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   return code;
 }

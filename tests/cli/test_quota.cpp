@@ -150,6 +150,8 @@ TEST_CASE("deadline 19:30 from an 08:00 start; warnings from 18:30; exit 1 after
   auto half = cli.run({"quota", "--warnings", "--json"}, {{"GPUCTL_NOW", "2026-11-30T19:05:00Z"}});
   CHECK(half.code == 0);
   CHECK(half.json()[0]["warning"] == "30m");
+  // At the deadline itself it is not yet past.
+  CHECK(cli.run({"quota", "--warnings"}, {{"GPUCTL_NOW", "2026-11-30T19:30:00Z"}}).code == 0);
   auto past = cli.run({"quota", "--warnings"}, {{"GPUCTL_NOW", "2026-11-30T19:31:00Z"}});
   CHECK(past.code == 1);
   CHECK(past.out.find("PAST DEADLINE") != std::string::npos);
@@ -195,6 +197,10 @@ TEST_CASE("a third overlapping Kaggle session is refused with exit 4 and nothing
   CHECK(twice.err.find("k1") != std::string::npos);
   // A removed worker with an open session would keep counting: refused.
   CHECK(cli.run({"worker", "rm", "k1"}).code == 4);
+  // So would an account removed with --force: refused while a session is open.
+  auto rm = cli.run({"account", "rm", "alice", "--force"});
+  CHECK(rm.code == 4);
+  CHECK(rm.err.find("open session") != std::string::npos);
 }
 
 TEST_CASE("session stop, list and bad input")
@@ -234,6 +240,9 @@ TEST_CASE("session stop, list and bad input")
            std::vector<std::string>{"session", "start", "k2", "--at", "+1h"},
            {"session", "start", "nobody"},
            {"session", "start", "k2", "--at", "soon"},
+           {"session", "start", "k2", "--at", "@-1"},
+           {"session", "stop", "k1", "--reason", "a\nb"},
+           {"session", "add", "k2", "--start", "2026-11-29 10:00", "--end", "2026-11-29 10:00:60"},
            {"session", "add", "k2", "--start", "10:00", "--end", "09:00"},
            {"session", "add", "k2", "--start", "2026-11-30 07:00", "--end", "2026-11-30 09:00"},
            {"session", "stop", "k3", "--at", "07:00"},

@@ -212,6 +212,12 @@ TEST_CASE("invalid input exits 2 with one line and leaves the DB bytes unchanged
       {{"wroker", "list"}, "did you mean 'worker'"},
       {{"worker", "lst"}, "did you mean 'list'"},
       {{"worker", "list", "--tz", "Mars/Base"}, "Mars/Base"},
+      {{"account", "set", "alice", "--weekly-hours", ""}, "--weekly-hours"},
+      {{"account", "set", "alice", "--weekly-hours", "inf"}, "--weekly-hours"},
+      {{"account", "set", "alice", "--weekly-hours", "0x10"}, "--weekly-hours"},
+      {{"account", "set", "alice", "--session-max", "10m"}, "shorter than the session cap"},
+      {{"worker", "add", "w", "--account", "alice", "--gpu-count", "-1"}, "--gpu-count"},
+      {{"account", "show", "\x1b]0;x\x07"}, "\\x1b]0;x\\x07"},
   };
   for (const auto& c : cases) {
     auto r = cli.run(c.args, c.env);
@@ -240,7 +246,19 @@ TEST_CASE("config errors exit 2 naming the key, line and column")
   CHECK(r.err.find("quota.critical_abov") != std::string::npos);
   CHECK(r.err.find("line 3") != std::string::npos);
   CHECK(r.err.find("did you mean 'quota.critical_above'") != std::string::npos);
-  write_file(cfg, "[quota\nsafe_below = 0.7\n");
+  for (const char* bad : {"[providers.kaggle]\nconcurrent = 0\n", "[quota]\nsafe_below = 1.5\n",
+                          "[quota]\nsafe_below = 0.95\ncritical_above = 0.9\n",
+                          "[autoscale]\nmin = 5\nmax = 2\n", "[display]\ntz = \"Mars/Base\"\n",
+                          "[providers.colab]\nsession_max = \"10m\"\n",
+                          "[providers.vast]\nbase_url = \"http://127.0.0.1@evil.com/\"\n",
+                          "[providers.vast]\nbase_url = \"http://127.evil.com\"\n"}) {
+    write_file(cfg, bad);
+    CAPTURE(bad);
+    auto res = cli.run({"status"});
+    CHECK(res.code == 2);
+    CHECK(res.out.empty());
+  }
+    write_file(cfg, "[quota\nsafe_below = 0.7\n");
   r = cli.run({"worker", "add", "k1", "--account", "alice"});
   CHECK(r.code == 2);
   CHECK(r.err.find("line 1, column") != std::string::npos);

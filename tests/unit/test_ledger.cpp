@@ -179,7 +179,8 @@ TEST_CASE("warning levels at 1 h, 30 min and past")
   CHECK_FALSE(warning_level(d, at("2026-11-30T18:29:59Z")).has_value());
   CHECK(*warning_level(d, at("2026-11-30T18:30:00Z")) == "1h");
   CHECK(*warning_level(d, at("2026-11-30T19:00:00Z")) == "30m");
-  CHECK(*warning_level(d, at("2026-11-30T19:30:00Z")) == "past");
+  CHECK(*warning_level(d, at("2026-11-30T19:30:00Z")) == "30m"); // at the deadline: not yet past
+  CHECK(*warning_level(d, at("2026-11-30T19:30:01Z")) == "past");
   CHECK_FALSE(warning_level(std::nullopt, d).has_value());
 }
 

@@ -8,6 +8,7 @@
 #define TOML_ENABLE_FORMATTERS 0
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <sys/stat.h>
@@ -31,7 +32,27 @@ default_value(const KeySpec& k)
 bool
 is_loopback_host(std::string_view host)
 {
-  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
+  if (host == "localhost" || host == "[::1]") {
+    return true;
+  }
+  // A dotted IPv4 address in 127.0.0.0/8: four all-digit octets ≤ 255.
+  int octets = 0;
+  size_t pos = 0;
+  std::string_view first;
+  while (pos <= host.size()) {
+    size_t dot = host.find('.', pos);
+    if (dot == std::string_view::npos) dot = host.size();
+    std::string_view part = host.substr(pos, dot - pos);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    if (octets == 0) first = part;
+    ++octets;
+    pos = dot + 1;
+  }
+  return octets == 4 && first == "127";
 }
 
 void
@@ -49,6 +70,9 @@ check_url(std::string_view name, const std::string& url, std::string_view where)
   }
   auto host_end = rest.find_first_of("/?#");
   std::string_view hostport = rest.substr(0, host_end);
+  if (hostport.find('@') != std::string_view::npos) {
+    throw_usage("invalid {} '{}'{}: credentials do not belong in a URL", name, url, where);
+  }
   std::string_view host = hostport;
   if (host.starts_with("[")) {
     host = host.substr(0, host.find(']') + 1);
@@ -294,7 +318,46 @@ Config::load(const LoadInputs& in)
       c.set(*k, check_value(*k, text, " (from a flag)"), Source::flag);
     }
   }
+  c.check_ranges();
   return c;
+}
+
+void
+Config::check_ranges() const
+{
+  auto where = [&](std::string_view key) {
+    const Entry& e = entry(key);
+    return e.source == Source::default_value ? std::string(" (default)")
+                                             : fmt::format(" (from the {})", to_string(e.source));
+  };
+  double safe = get_number("quota.safe_below"), critical = get_number("quota.critical_above");
+  if (!(safe > 0 && safe <= 1)) {
+    throw_usage("config key 'quota.safe_below'{}: must be in (0, 1], got {}", where("quota.safe_below"), safe);
+  }
+  if (!(critical > 0 && critical <= 1)) {
+    throw_usage("config key 'quota.critical_above'{}: must be in (0, 1], got {}",
+                where("quota.critical_above"), critical);
+  }
+  if (safe > critical) {
+    throw_usage("config keys 'quota.safe_below' ({}) and 'quota.critical_above' ({}): the safe "
+                "share must not exceed the critical one",
+                safe, critical);
+  }
+  for (std::string p : {"providers.kaggle.", "providers.colab."}) {
+    if (get_int(p + "concurrent") < 1) {
+      throw_usage("config key '{}concurrent'{}: must be at least 1", p, where(p + "concurrent"));
+    }
+    if (get_duration(p + "session_max").count() <= 0 ||
+        get_duration(p + "shutdown_margin") >= get_duration(p + "session_max")) {
+      throw_usage("config keys '{0}session_max' and '{0}shutdown_margin': the margin must be "
+                  "shorter than the cap",
+                  p);
+    }
+  }
+  if (get_int("autoscale.min") > get_int("autoscale.max")) {
+    throw_usage("config keys 'autoscale.min' ({}) and 'autoscale.max' ({}): min exceeds max",
+                get_int("autoscale.min"), get_int("autoscale.max"));
+  }
 }
 
 const Entry&

@@ -64,6 +64,9 @@ public:
 
 private:
   void set(const KeySpec& spec, Value v, Source s);
+  /// Cross-key and range rules (shares in (0, 1], safe ≤ critical, concurrent ≥ 1, margin <
+  /// cap, autoscale min ≤ max). Throws Error(usage).
+  void check_ranges() const;
   std::string m_path;
   bool m_file_found = false;
   std::vector<Entry> m_entries;

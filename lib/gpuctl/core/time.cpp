@@ -93,11 +93,11 @@ to_local_seconds(const Wall& w)
 {
   auto ymd = date::year{w.y} / date::month{static_cast<unsigned>(w.mo)} /
              date::day{static_cast<unsigned>(w.d)};
-  if (!ymd.ok() || w.h > 23 || w.mi > 59 || w.sec > 60) {
+  if (!ymd.ok() || w.h > 23 || w.mi > 59 || w.sec > 59 || w.y < 1970) {
     return std::nullopt;
   }
   return date::local_days{date::sys_days{ymd}.time_since_epoch()} + hours{w.h} + minutes{w.mi} +
-         seconds{std::min(w.sec, 59)};
+         seconds{w.sec};
 }
 
 } // namespace
@@ -146,7 +146,7 @@ parse_epoch(std::string_view text)
   long long v = 0;
   auto body = text.substr(1);
   auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v);
-  if (ec != std::errc() || p != body.data() + body.size()) {
+  if (ec != std::errc() || p != body.data() + body.size() || v < 0) {
     return std::nullopt;
   }
   return Instant{seconds{v}};

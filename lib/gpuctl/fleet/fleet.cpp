@@ -82,11 +82,12 @@ detail(std::initializer_list<std::pair<const char*, std::string>> kv)
 } // namespace
 
 AccountSpec
-check_account_spec(const AccountSpec& spec)
+check_account_spec(const AccountSpec& spec, const config::Config& cfg)
 {
   AccountSpec out = spec;
   validate_name(spec.name, "account");
   quota::validate(spec.overrides, spec.provider);
+  quota::validate_effective(quota::effective_policy(spec.provider, spec.overrides, cfg));
   if (spec.credentials_file) {
     check_credentials_provider(spec.provider);
     out.credentials_file = absolute_existing_file(*spec.credentials_file);
@@ -95,9 +96,9 @@ check_account_spec(const AccountSpec& spec)
 }
 
 Outcome
-add_account(store::Database& db, const AccountSpec& given, Instant now)
+add_account(store::Database& db, const AccountSpec& given, const config::Config& cfg, Instant now)
 {
-  AccountSpec spec = check_account_spec(given);
+  AccountSpec spec = check_account_spec(given, cfg);
   const std::optional<std::string>& cred = spec.credentials_file;
   std::string policy = quota::to_json_text(spec.overrides);
   return db.write([&] {
@@ -127,7 +128,7 @@ Outcome
 set_account(store::Database& db, const std::string& name,
             const std::optional<std::string>& credentials_file,
             const quota::PolicyOverrides& overrides, const std::vector<std::string>& reset,
-            Instant now)
+            const config::Config& cfg, Instant now)
 {
   static const std::vector<std::string> fields = {"weekly_gpu_hours", "daily_gpu_hours",
                                                   "session_max",      "shutdown_margin",
@@ -163,6 +164,7 @@ set_account(store::Database& db, const std::string& name,
     if (has("max_usd_per_day")) o.max_usd_per_day.reset();
     o.merge(overrides);
     quota::validate(o, p);
+    quota::validate_effective(quota::effective_policy(p, o, cfg));
     store::AccountRow updated = row;
     if (std::find(reset.begin(), reset.end(), "credentials") != reset.end()) {
       updated.credentials_ref.reset();
@@ -189,6 +191,12 @@ remove_account(store::Database& db, const std::string& name, bool force, Instant
     if (row.workers > 0 && !force) {
       throw_conflict("account '{}' has {} worker(s); remove them first or use --force", name,
                      row.workers);
+    }
+    auto open = store::open_sessions_of_account(db.sql(), row.id);
+    if (!open.empty()) {
+      throw_conflict("account '{}' has an open session on '{}'; stop it first with 'gpuctl session "
+                     "stop {}'",
+                     name, open.front().worker, open.front().worker);
     }
     int removed = store::delete_workers_of_account(db.sql(), row.id);
     store::delete_account(db.sql(), row.id);
@@ -224,7 +232,7 @@ check_worker_spec(const WorkerSpec& spec)
     throw_usage("invalid --gpu-count {}: must be between 1 and 64", spec.gpu_count);
   }
   if (spec.price_usd_per_hour && !(*spec.price_usd_per_hour >= 0 && *spec.price_usd_per_hour < 1000)) {
-    throw_usage("invalid --price {}: USD per hour must be ≥ 0", *spec.price_usd_per_hour);
+    throw_usage("invalid --price {}: USD per hour must be between 0 and 1000", *spec.price_usd_per_hour);
   }
   for (char c : spec.gpu) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||

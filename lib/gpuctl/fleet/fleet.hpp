@@ -38,11 +38,12 @@ struct AccountView {
 /// Checks an account spec without touching the DB (name, policy, credentials file) and returns
 /// it normalised (credentials path made absolute). Throws Error(usage). Commands call it before
 /// opening the state file, so bad input never creates or changes it.
-AccountSpec check_account_spec(const AccountSpec& spec);
+AccountSpec check_account_spec(const AccountSpec& spec, const config::Config& cfg);
 
 /// Registers an account. Re-adding with the same attributes → Outcome::unchanged; with other
 /// attributes → Error(conflict). Throws Error(usage) for an invalid name, policy or file.
-Outcome add_account(store::Database& db, const AccountSpec& spec, Instant now);
+Outcome add_account(store::Database& db, const AccountSpec& spec, const config::Config& cfg,
+                    Instant now);
 
 /// `account set`: replaces the given overrides (and credentials file). `reset` names override
 /// fields to drop back to the provider default ("weekly_gpu_hours", …, or "all").
@@ -50,7 +51,7 @@ Outcome add_account(store::Database& db, const AccountSpec& spec, Instant now);
 Outcome set_account(store::Database& db, const std::string& name,
                     const std::optional<std::string>& credentials_file,
                     const quota::PolicyOverrides& overrides, const std::vector<std::string>& reset,
-                    Instant now);
+                    const config::Config& cfg, Instant now);
 
 /// Removes an account. With workers it is refused (Error(conflict)) unless `force`, which removes
 /// them in the same transaction. Returns how many workers went with it.

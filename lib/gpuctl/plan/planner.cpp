@@ -557,7 +557,11 @@ summarise(Plan& plan, const PlanInput& in)
   for (const auto& a : in.accounts) {
     double h = hours_by_account[a.name];
     if (h <= 0) continue;
-    double cap_h = a.cap ? std::chrono::duration<double>(*a.cap).count() / 3600.0 : 1e18;
+    if (!a.cap) {
+      ++plan.min_sessions; // no cap: one session could carry it all
+      continue;
+    }
+    double cap_h = std::chrono::duration<double>(*a.cap).count() / 3600.0;
     plan.min_sessions += static_cast<int>(std::ceil(h / cap_h - 1e-9));
   }
 }

@@ -147,7 +147,7 @@ warning_level(std::optional<Instant> deadline, Instant now)
     return std::nullopt;
   }
   auto left = *deadline - now;
-  if (left <= seconds(0)) {
+  if (left < seconds(0)) {
     return "past";
   }
   if (left <= minutes(30)) {

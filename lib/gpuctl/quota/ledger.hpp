@@ -53,7 +53,7 @@ std::optional<Instant> budget_runout(const std::vector<WindowUsage>& windows, in
 std::optional<Instant> session_deadline(const Policy& p, Instant started,
                                         std::optional<Instant> runout);
 
-/// Warning level of an open session at `now`: "past" (now ≥ deadline), "30m" (≤ 30 min to go),
+/// Warning level of an open session at `now`: "past" (now > deadline), "30m" (≤ 30 min to go),
 /// "1h" (≤ 1 h to go), else nullopt.
 std::optional<std::string> warning_level(std::optional<Instant> deadline, Instant now);
 

@@ -116,6 +116,15 @@ overrides_from_json_text(const std::string& text)
 }
 
 void
+validate_effective(const Policy& p)
+{
+  if (p.session_max && p.shutdown_margin >= *p.session_max) {
+    throw_usage("the shutdown margin ({}) must be shorter than the session cap ({})",
+                format_duration(p.shutdown_margin), format_duration(*p.session_max));
+  }
+}
+
+void
 validate(const PolicyOverrides& o, Provider provider)
 {
   auto hours = [](const std::optional<double>& v, std::string_view flag) {
@@ -141,8 +150,8 @@ validate(const PolicyOverrides& o, Provider provider)
     throw_usage("invalid --concurrent {}: must be at least 1", *o.concurrent);
   }
   if (o.max_usd_per_day) {
-    if (!(*o.max_usd_per_day >= 0)) {
-      throw_usage("invalid --max-usd-per-day {}: must be ≥ 0", *o.max_usd_per_day);
+    if (!(*o.max_usd_per_day >= 0 && *o.max_usd_per_day <= 100000)) {
+      throw_usage("invalid --max-usd-per-day {}: must be between 0 and 100000", *o.max_usd_per_day);
     }
     if (provider != Provider::vast) {
       throw_usage("--max-usd-per-day applies to vast accounts only");

@@ -47,6 +47,10 @@ std::string to_json_text(const PolicyOverrides& o);
 /// Throws Error(usage) when the stored text is not valid policy JSON.
 PolicyOverrides overrides_from_json_text(const std::string& text);
 
+/// Checks the effective policy: a shutdown margin shorter than the session cap. Throws
+/// Error(usage) naming both.
+void validate_effective(const Policy& p);
+
 /// Checks overrides against their rules (hours ≥ 0, session_max > 0, concurrent ≥ 1,
 /// max_usd_per_day ≥ 0 and only for vast). Throws Error(usage) naming the flag.
 void validate(const PolicyOverrides& o, Provider provider);

@@ -121,6 +121,12 @@ Database::open(const std::string& path, Access access)
 {
   struct stat st {};
   bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT) {
+    throw_usage("cannot access state file '{}': {}", path, std::strerror(errno));
+  }
+  if (exists && S_ISDIR(st.st_mode)) {
+    throw_usage("state file '{}' is a directory", path);
+  }
   try {
     if (access == Access::write_existing && !exists) {
       return Database(fresh_memory_db(), path);
@@ -195,9 +201,30 @@ Database::open(const std::string& path, Access access)
 }
 
 void
+Database::translate(const SQLite::Exception& e) const
+{
+  int code = e.getErrorCode() & 0xff;
+  if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM ||
+      code == SQLITE_AUTH) {
+    throw_usage("cannot write state file '{}': {}", m_path, e.what());
+  }
+  if (code == SQLITE_FULL || code == SQLITE_IOERR) {
+    throw Error(ErrorKind::failure, fmt::format("cannot write state file '{}': {}", m_path, e.what()));
+  }
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    throw_usage("state file '{}' is damaged: {}", m_path, e.what());
+  }
+}
+
+void
 Database::begin_immediate()
 {
-  retry_busy([&] { m_db->exec("BEGIN IMMEDIATE"); });
+  try {
+    retry_busy([&] { m_db->exec("BEGIN IMMEDIATE"); });
+  } catch (const SQLite::Exception& e) {
+    translate(e);
+    throw;
+  }
 }
 
 void

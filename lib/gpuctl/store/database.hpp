@@ -61,6 +61,10 @@ public:
         commit();
         return result;
       }
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      translate(e);
+      throw;
     } catch (...) {
       rollback();
       throw;
@@ -75,6 +79,8 @@ private:
   void begin_immediate();
   void commit();
   void rollback() noexcept;
+  /// Rethrows SQLite's I/O and permission errors as gpuctl errors with exit codes.
+  void translate(const SQLite::Exception& e) const;
 
   std::unique_ptr<SQLite::Database> m_db;
   std::string m_path;
