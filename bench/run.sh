@@ -161,6 +161,7 @@ bench list-1000 "$db1000" "$qbin worker list --json"
 bench status-1000 "$db1000" "$qbin status --json"
 if ((have_ledger)); then
     GPUCTL_NOW=2026-11-30T08:00:00Z bench quota-1000 "$dbledger" "$qbin quota --json"
+    GPUCTL_NOW=2026-11-30T08:00:00Z bench plan-1000 "$dbledger" "$qbin schedule --strategy 24x7 --json"
 fi
 
 median_ms() { # JSON-FILE
@@ -179,6 +180,7 @@ printf '%-44s %10s %8s\n' "gpuctl worker list --json, 1,000 workers" "$(median_m
 printf '%-44s %10s %8s\n' "gpuctl status --json, 1,000 workers" "$(median_ms "$out/status-1000.json")" "-"
 if ((have_ledger)); then
     printf '%-44s %10s %8s\n' "gpuctl quota --json, 1,000 acc., 200k sess." "$(median_ms "$out/quota-1000.json")" "< 50"
+    printf '%-44s %10s %8s\n' "gpuctl schedule 24x7, 1,000 acc., 7 days" "$(median_ms "$out/plan-1000.json")" "< 200"
 fi
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
 exit 0

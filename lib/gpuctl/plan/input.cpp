@@ -40,6 +40,18 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
       workers[w.account_id].push_back(w.name);
     }
   }
+  // Recorded usage per window instance, summed in SQL for all accounts at once (instances are
+  // shared by every account with the same reset).
+  std::map<std::pair<std::int64_t, std::int64_t>, std::map<std::int64_t, std::int64_t>> usage;
+  auto used_seconds = [&](std::int64_t account, Instant s, Instant e) -> std::int64_t {
+    auto key = std::make_pair(s.time_since_epoch().count(), e.time_since_epoch().count());
+    auto it = usage.find(key);
+    if (it == usage.end()) {
+      it = usage.emplace(key, store::usage_seconds_by_account(db.sql(), s, e, now)).first;
+    }
+    auto f = it->second.find(account);
+    return f == it->second.end() ? 0 : f->second;
+  };
   for (const auto& row : store::list_accounts(db.sql())) {
     if (!providers.empty() &&
         std::find(providers.begin(), providers.end(), row.provider) == providers.end()) {
@@ -59,7 +71,7 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
     }
     auto add_kind = [&](const char* kind, double budget_h, Instant first_start, Seconds period) {
       for (Instant s = first_start; s < in.to; s += period) {
-        double used = quota::to_hours(store::usage_seconds(db.sql(), row.id, s, s + period, now));
+        double used = s >= now ? 0.0 : quota::to_hours(used_seconds(row.id, s, s + period));
         a.windows.push_back({kind, s, s + period, std::max(0.0, budget_h * safe - used)});
       }
     };

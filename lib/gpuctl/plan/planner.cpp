@@ -121,6 +121,10 @@ build(const PlanInput& in, std::vector<int64_t> extra_bounds = {}, bool strict =
     // The node chain of each segment: one node per distinct tuple of window instances, each
     // level capped by its instance's budget (a daily instance split across two weekly ones is
     // capped in each piece: the relaxation).
+    std::map<std::string, std::vector<int>> by_kind;
+    for (size_t wi = 0; wi < a.windows.size(); ++wi) {
+      by_kind[a.windows[wi].kind].push_back(static_cast<int>(wi));
+    }
     std::map<std::vector<int>, int> chain_nodes; // prefix of instance indices → node
     std::map<int, int> instance_edge_node;       // top-level instance → node
     int free_node = -1;                           // no windows: one node fed without limit
@@ -130,11 +134,11 @@ build(const PlanInput& in, std::vector<int64_t> extra_bounds = {}, bool strict =
       bool blocked = false;
       for (const auto& k : kinds) {
         int found = -1;
-        for (size_t wi = 0; wi < a.windows.size(); ++wi) {
-          const auto& w = a.windows[wi];
-          if (w.kind == k && minutes_between(in.from, w.start) <= mid &&
-              minutes_between(in.from, w.end) > mid) {
-            found = static_cast<int>(wi);
+        for (int wi : by_kind[k]) {
+          const auto& w = a.windows[static_cast<size_t>(wi)];
+          if (minutes_between(in.from, w.start) <= mid && minutes_between(in.from, w.end) > mid) {
+            found = wi;
+            break;
           }
         }
         if (found < 0) {
@@ -439,6 +443,29 @@ best_level(const PlanInput& in, bool strict)
 
 } // namespace
 
+namespace {
+
+// Whether some account has a shorter window that is not inside one of its longer windows (the
+// only case in which the relaxed and the strict networks differ).
+bool
+windows_cross(const PlanInput& in)
+{
+  for (const auto& a : in.accounts) {
+    for (const auto& x : a.windows) {
+      for (const auto& y : a.windows) {
+        bool shorter = (x.end - x.start) < (y.end - y.start);
+        bool overlap = x.start < y.end && y.start < x.end;
+        if (shorter && overlap && (x.start < y.start || x.end > y.end)) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+} // namespace
+
 int
 ceiling(const PlanInput& in)
 {
@@ -460,7 +487,8 @@ make_plan(const PlanInput& in)
   switch (in.strategy) {
   case Strategy::full_time: {
     Network n = build(in);
-    int k = best_level(in, true); // equals the ceiling unless daily and weekly windows cross
+    // The strict level equals the ceiling unless daily and weekly windows cross.
+    int k = windows_cross(in) ? best_level(in, true) : plan.ceiling;
     for (int64_t level : {static_cast<int64_t>(k), static_cast<int64_t>(k) + 1,
                           static_cast<int64_t>(max_parallel(in))}) {
       n.set_level(std::vector<int64_t>(n.segments(), level));
