@@ -170,28 +170,32 @@ render_gantt(const Plan& p, const DisplayZone& zone, int width, bool color)
   double span = duration<double>(p.to - p.from).count();
   double per_cell = span / cells;
   auto cell_start = [&](int c) { return p.from + seconds(static_cast<long long>(std::llround(c * per_cell))); };
-  // Ruler: a day label where a local day starts, and '|' there; '·' every 6 local hours.
+  // Ruler in the display zone: '|' where a local day starts, '·' every 6 local hours, and the
+  // day's name above its first cell.
   std::string days(static_cast<size_t>(cells), ' ');
   std::vector<std::string> ruler(static_cast<size_t>(cells), " ");
+  size_t label_end = 0;
   for (int c = 0; c < cells; ++c) {
-    auto a = zone.to_local(cell_start(c)), b = zone.to_local(cell_start(c + 1));
-    auto da = floor<date::days>(a), db = floor<date::days>(b);
-    if (c == 0 || da != floor<date::days>(zone.to_local(cell_start(c - 1 < 0 ? 0 : c - 1))) ||
-        (db != da)) {
-      if (db != da || c == 0) {
-        auto d = c == 0 ? da : db;
-        std::string lbl = date::format("%a %d", d);
-        int at = c == 0 ? 0 : c + 1;
-        for (size_t i = 0; i < lbl.size() && at + static_cast<int>(i) < cells; ++i) {
-          days[static_cast<size_t>(at) + i] = lbl[i];
-        }
-        if (c > 0 && c + 1 < cells) ruler[static_cast<size_t>(c + 1)] = "|";
-      }
+    auto lt = zone.to_local(cell_start(c));
+    auto day = floor<date::days>(lt);
+    auto block = duration_cast<hours>(lt - day).count() / 6;
+    bool new_day = c == 0;
+    bool new_block = false;
+    if (c > 0) {
+      auto prev = zone.to_local(cell_start(c - 1));
+      auto pday = floor<date::days>(prev);
+      new_day = pday != day;
+      new_block = !new_day && duration_cast<hours>(prev - pday).count() / 6 != block;
     }
-    auto ha = duration_cast<hours>(a - floor<date::days>(a)).count();
-    auto hb = duration_cast<hours>(b - floor<date::days>(b)).count();
-    if (ha / 6 != hb / 6 && hb % 24 != 0 && ruler[static_cast<size_t>(c)] == " ") {
-      ruler[static_cast<size_t>(c + 1 < cells ? c + 1 : c)] = "·";
+    if (new_day) {
+      if (c > 0) ruler[static_cast<size_t>(c)] = "|";
+      std::string lbl = date::format("%a %d", day);
+      if (static_cast<size_t>(c) >= label_end && static_cast<size_t>(c) + lbl.size() <= days.size()) {
+        days.replace(static_cast<size_t>(c), lbl.size(), lbl);
+        label_end = static_cast<size_t>(c) + lbl.size() + 1;
+      }
+    } else if (new_block) {
+      ruler[static_cast<size_t>(c)] = "·";
     }
   }
   std::string out = summary_line(p) + "\n\n";
