@@ -109,15 +109,36 @@ main(int argc, char** argv)
     }
     return 0;
   });
-  app::register_init(app, reg);
-  app::register_complete(app, reg);
-  app::register_config(app, reg);
-  app::register_account(app, reg);
-  app::register_worker(app, reg);
-  app::register_session(app, reg);
-  app::register_quota(app, reg);
-  app::register_schedule(app, reg);
-  app::register_status(app, reg);
+  // The command groups, in help order. Building every option of every command costs about as
+  // much as a whole `worker list`, so when argv names a group only that one is built; anything
+  // else (help, a typo that wants "did you mean") builds them all.
+  using Register = void (*)(CLI::App&, app::Registry&);
+  static const std::pair<const char*, Register> groups[] = {
+      {"init", app::register_init},         {"__complete", app::register_complete},
+      {"config", app::register_config},     {"account", app::register_account},
+      {"worker", app::register_worker},     {"session", app::register_session},
+      {"quota", app::register_quota},       {"schedule", app::register_schedule},
+      {"status", app::register_status},
+  };
+  const char* word = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--db" || a == "--config" || a == "--tz") {
+      ++i; // the option's value
+    } else if (!a.starts_with("-")) {
+      word = argv[i];
+      break;
+    }
+  }
+  bool known = false;
+  for (const auto& [name, add] : groups) {
+    known = known || (word != nullptr && std::strcmp(word, name) == 0);
+  }
+  for (const auto& [name, add] : groups) {
+    if (!known || std::strcmp(word, name) == 0) {
+      add(app, reg);
+    }
+  }
 
   try {
     app.parse(argc, argv);
