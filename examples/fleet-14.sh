@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Registers a team's fleet with gpuctl: 7 Colab accounts and 7 Kaggle accounts, one worker each
-# (a T4 notebook), then prints `gpuctl status`.
+# (a T4 notebook), then prints `gpuctl status` and the 24x7 plan as a Gantt chart.
 #
 # Fair use: Kaggle and Colab allow ONE account per person. This is the fleet of a team or lab of
 # seven people, each of whom owns one Colab and one Kaggle account and has agreed to have them
@@ -48,3 +48,7 @@ for i in 01 02 03 04 05 06 07; do
 done
 
 "$gpuctl" status
+echo
+# The best 24/7 plan these accounts really allow, with its proven ceiling: Kaggle's weekly budget
+# and Colab's daily one, both kept below quota.safe_below.
+"$gpuctl" schedule --strategy 24x7 --format gantt
