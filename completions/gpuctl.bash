@@ -11,6 +11,8 @@
 
 # Value sets.
 _gpuctl_providers="kaggle colab vast ssh"
+_gpuctl_strategies="24x7 burst economy"
+_gpuctl_formats="table gantt json ics"
 _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_margin concurrent max_usd_per_day credentials all"
 _gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
 _gpuctl_global_value_opts=" --db --config --tz "
@@ -30,6 +32,7 @@ _gpuctl_leaf_opts()
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
     quota) echo "--warnings" ;;
+    schedule) echo "--strategy --from --days --keep --format --providers --save" ;;
     esac
 }
 
@@ -49,7 +52,9 @@ _gpuctl_takes_value()
         "worker list:--account" | "worker list:--provider" | \
         "session start:--at" | "session stop:--at" | "session stop:--reason" | \
         "session add:--start" | "session add:--end" | \
-        "session list:--worker" | "session list:--since")
+        "session list:--worker" | "session list:--since" | \
+        "schedule:--strategy" | "schedule:--from" | "schedule:--days" | "schedule:--keep" | \
+        "schedule:--format" | "schedule:--providers")
         return 0 ;;
     esac
     return 1
@@ -59,6 +64,22 @@ _gpuctl_takes_value()
 _gpuctl_reply()
 {
     mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+# Completes the last item of a comma-separated provider list ("kaggle,co" -> "kaggle,colab"),
+# leaving out the providers already in it.
+_gpuctl_provider_list()
+{
+    local cur=$1 head='' last=$1 p
+    if [[ $cur == *,* ]]; then
+        head=${cur%,*},
+        last=${cur##*,}
+    fi
+    local -a left=()
+    for p in $_gpuctl_providers; do
+        [[ ,$head == *",$p,"* ]] || left+=("$p")
+    done
+    mapfile -t COMPREPLY < <(compgen -P "$head" -W "${left[*]}" -- "$last")
 }
 
 # Expands a leading ~ or ~user the way the shell would (COMP_WORDS holds it unexpanded).
@@ -213,10 +234,13 @@ _gpuctl()
             ;;
         --tz) _gpuctl_zones "$value" ;;
         --provider) _gpuctl_reply "$_gpuctl_providers" "$value" ;;
+        --providers) _gpuctl_provider_list "$value" ;;
+        --strategy) _gpuctl_reply "$_gpuctl_strategies" "$value" ;;
+        --format) _gpuctl_reply "$_gpuctl_formats" "$value" ;;
         --reset) _gpuctl_reply "$_gpuctl_reset_fields" "$value" ;;
         --account) _gpuctl_reply "$(_gpuctl_names accounts)" "$value" ;;
         --worker) _gpuctl_reply "$(_gpuctl_names workers)" "$value" ;;
-        --at | --start | --end | --since) _gpuctl_reply "now" "$value" ;;
+        --at | --start | --end | --since | --from) _gpuctl_reply "now" "$value" ;;
         esac
         [[ -n $prefix && ${#COMPREPLY[@]} -gt 0 ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
         return 0
@@ -235,7 +259,7 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota status" ;;
+    "") words_here="version init config account worker session quota schedule status" ;;
     config) words_here="show path" ;;
     account) words_here="add set list show rm" ;;
     worker) words_here="add list show rm enable disable" ;;

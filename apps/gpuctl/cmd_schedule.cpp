@@ -66,7 +66,7 @@ register_schedule(CLI::App& app, Registry& r)
       pos = comma + 1;
     }
     Instant from = parse_time(o->from, ctx.now(), ctx.zone(), "--from");
-    auto db = ctx.open(o->save ? store::Access::write_existing : store::Access::read);
+    auto db = ctx.open(o->save ? store::Access::write : store::Access::read);
     auto in = plan::plan_input(db, ctx.config(), strategy, from, o->days, o->keep, providers, ctx.now());
     auto p = plan::make_plan(in);
     if (o->save) {

@@ -172,7 +172,11 @@ status_json(const fleet::PoolStatus& s)
                 {"enabled", s.workers_enabled},
                 {"by_state", s.by_state},
                 {"by_provider", s.by_provider}}},
-              {"accounts", s.bands},
+              {"accounts",
+               {{"safe", s.bands.at("safe")},
+                {"warning", s.bands.at("warning")},
+                {"critical", s.bands.at("critical")},
+                {"exhausted", s.bands.at("exhausted")}}},
               {"usable_hours_left", round_h(s.usable_hours_left)},
               {"utilization", opt_h(s.utilization)}};
 }

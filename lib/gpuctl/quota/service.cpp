@@ -148,18 +148,17 @@ constexpr Instant k_forever = Instant{seconds{std::numeric_limits<std::int32_t>:
 // Refuses [from, to) on the worker when it overlaps the worker's sessions, or when the account
 // would run more than `concurrent` sessions at once anywhere in it.
 void
-check_slot(store::Database& db, const store::WorkerRow& w, const Policy& p, Instant from, Instant to,
-           Instant now)
+check_slot(store::Database& db, const store::WorkerRow& w, const Policy& p, Instant from, Instant to)
 {
   // A zero-length session still occupies its instant.
   Instant probe_to = to == from ? from + seconds(1) : to;
-  for (const auto& s : store::worker_sessions_overlapping(db.sql(), w.id, from, probe_to, now)) {
+  for (const auto& s : store::sessions_overlapping(db.sql(), store::SessionsOf::worker, w.id, from, probe_to)) {
     throw_conflict("worker '{}' already has {}", w.name, describe(s));
   }
   if (!p.concurrent) {
     return;
   }
-  auto others = store::sessions_overlapping(db.sql(), w.account_id, from, probe_to, now);
+  auto others = store::sessions_overlapping(db.sql(), store::SessionsOf::account, w.account_id, from, probe_to);
   // Sweep the interval: +1 at each start, −1 at each end (half-open, ends before starts).
   std::vector<std::pair<Instant, int>> events;
   for (const auto& s : others) {
@@ -182,6 +181,20 @@ check_slot(store::Database& db, const store::WorkerRow& w, const Policy& p, Inst
                      *p.concurrent);
     }
   }
+}
+
+// A new session row on worker `w` from `start`, at the worker's recorded price.
+store::SessionRow
+new_session(const store::WorkerRow& w, Instant start)
+{
+  store::SessionRow s;
+  s.worker_id = w.id;
+  s.worker = w.name;
+  s.account_id = w.account_id;
+  s.account = w.account;
+  s.started_at = start;
+  s.price_usd_per_hour = w.price_usd_per_hour;
+  return s;
 }
 
 std::string
@@ -272,14 +285,8 @@ start_session(store::Database& db, const config::Config& cfg, const std::string&
     }
     auto account = store::find_account(db.sql(), w.account);
     Policy p = policy_of(*account, cfg);
-    check_slot(db, w, p, at, k_forever, now);
-    store::SessionRow s;
-    s.worker_id = w.id;
-    s.worker = w.name;
-    s.account_id = w.account_id;
-    s.account = w.account;
-    s.started_at = at;
-    s.price_usd_per_hour = w.price_usd_per_hour;
+    check_slot(db, w, p, at, k_forever);
+    store::SessionRow s = new_session(w, at);
     s.id = store::insert_session(db.sql(), s);
     store::set_worker_state(db.sql(), w.id, "online", at);
     store::insert_event(db.sql(), now, "session.start", w.id, "started", event_detail(w, s));
@@ -328,16 +335,10 @@ add_session(store::Database& db, const config::Config& cfg, const std::string& w
     auto w = require_worker(db.sql(), worker);
     auto account = store::find_account(db.sql(), w.account);
     Policy p = policy_of(*account, cfg);
-    check_slot(db, w, p, start, end, now);
-    store::SessionRow s;
-    s.worker_id = w.id;
-    s.worker = w.name;
-    s.account_id = w.account_id;
-    s.account = w.account;
-    s.started_at = start;
+    check_slot(db, w, p, start, end);
+    store::SessionRow s = new_session(w, start);
     s.ended_at = end;
     s.end_reason = "recorded";
-    s.price_usd_per_hour = w.price_usd_per_hour;
     s.id = store::insert_session(db.sql(), s);
     store::insert_event(db.sql(), now, "session.add", w.id, "recorded", event_detail(w, s));
     return s;

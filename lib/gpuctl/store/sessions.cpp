@@ -125,28 +125,13 @@ open_sessions_of_account(SQLite::Database& db, std::int64_t account_id)
 }
 
 std::vector<SessionRow>
-sessions_overlapping(SQLite::Database& db, std::int64_t account_id, Instant from, Instant to,
-                     Instant now)
+sessions_overlapping(SQLite::Database& db, SessionsOf of, std::int64_t id, Instant from, Instant to)
 {
-  SQLite::Statement st(db, std::string(k_select) + "WHERE s.account_id = :account AND" + k_overlap +
-                               "ORDER BY s.started_at, s.id");
-  st.bind(":account", account_id);
+  std::string where = of == SessionsOf::account ? "WHERE s.account_id = :id AND" : "WHERE s.worker_id = :id AND";
+  SQLite::Statement st(db, std::string(k_select) + where + k_overlap + "ORDER BY s.started_at, s.id");
+  st.bind(":id", id);
   st.bind(":from", epoch(from));
   st.bind(":to", epoch(to));
-  (void)now;
-  return read_all(st);
-}
-
-std::vector<SessionRow>
-worker_sessions_overlapping(SQLite::Database& db, std::int64_t worker_id, Instant from, Instant to,
-                            Instant now)
-{
-  SQLite::Statement st(db, std::string(k_select) + "WHERE s.worker_id = :worker AND" + k_overlap +
-                               "ORDER BY s.started_at, s.id");
-  st.bind(":worker", worker_id);
-  st.bind(":from", epoch(from));
-  st.bind(":to", epoch(to));
-  (void)now;
   return read_all(st);
 }
 

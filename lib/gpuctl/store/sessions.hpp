@@ -38,12 +38,13 @@ std::vector<SessionRow> open_sessions(SQLite::Database& db);
 /// Open sessions of one account, oldest first.
 std::vector<SessionRow> open_sessions_of_account(SQLite::Database& db, std::int64_t account_id);
 
-/// Sessions of the account (or of the worker) that overlap [from, to); an open session overlaps
+/// Whose sessions a query returns.
+enum class SessionsOf { account, worker };
+
+/// Sessions of the account or worker `id` that overlap [from, to); an open session overlaps
 /// everything after its start.
-std::vector<SessionRow> sessions_overlapping(SQLite::Database& db, std::int64_t account_id,
-                                             Instant from, Instant to, Instant now);
-std::vector<SessionRow> worker_sessions_overlapping(SQLite::Database& db, std::int64_t worker_id,
-                                                    Instant from, Instant to, Instant now);
+std::vector<SessionRow> sessions_overlapping(SQLite::Database& db, SessionsOf of, std::int64_t id,
+                                             Instant from, Instant to);
 
 /// Filters for list_sessions.
 struct SessionFilter {
