@@ -35,9 +35,11 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
   in.keep = keep;
   double safe = cfg.get_number("quota.safe_below");
   std::map<std::int64_t, std::vector<std::string>> workers;
+  std::map<std::int64_t, double> top_price; // the dearest enabled worker's $/h, per account
   for (const auto& w : store::list_workers(db.sql())) {
     if (w.enabled) {
       workers[w.account_id].push_back(w.name);
+      top_price[w.account_id] = std::max(top_price[w.account_id], w.price_usd_per_hour.value_or(0.0));
     }
   }
   // Recorded usage per window instance, summed in SQL for all accounts at once (instances are
@@ -82,6 +84,16 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
     if (pol.daily_gpu_hours > 0) {
       add_kind("daily", pol.daily_gpu_hours, quota::daily_window_start(pol.day_reset, in.from),
                date::days(1));
+    }
+    // vast: max_usd_per_day as a daily hour budget per UTC day, priced at the dearest worker
+    // (so the plan never spends more), less what was already spent that day.
+    if (p == Provider::vast && pol.max_usd_per_day > 0 && top_price[row.id] > 0) {
+      double price = top_price[row.id];
+      Instant first = Instant{std::chrono::floor<date::days>(in.from)};
+      for (Instant s = first; s < in.to; s += date::days(1)) {
+        double spent = s >= now ? 0.0 : store::spend_usd(db.sql(), row.id, s, s + date::days(1), now);
+        a.windows.push_back({"usd", s, s + date::days(1), std::max(0.0, (pol.max_usd_per_day - spent) / price)});
+      }
     }
     in.accounts.push_back(std::move(a));
   }

@@ -16,7 +16,7 @@ namespace gpuctl::plan {
 /// One budget window instance of an account, clipped to nothing: [start, end) with the hours the
 /// plan may still use in it (budget × safe_below − recorded usage, ≥ 0).
 struct WindowBudget {
-  std::string kind; ///< "weekly" | "daily" (| "usd" for vast's daily money limit)
+  std::string kind; ///< "weekly" | "daily" | "usd" (vast's max_usd_per_day ÷ the dearest worker's $/h)
   Instant start{};
   Instant end{};
   double hours = 0;
