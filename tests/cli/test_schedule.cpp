@@ -181,8 +181,8 @@ TEST_CASE("schedule formats and --save")
 TEST_CASE("a vast account's max_usd_per_day bounds its planned hours per UTC day")
 {
   Cli cli;
-  cli.ok({"account", "add", "rent", "--provider", "vast", "--max-usd-per-day", "1"});
-  cli.ok({"worker", "add", "v1", "--account", "rent", "--price", "0.4"});
+  cli.ok({"account", "add", "rented", "--provider", "vast", "--max-usd-per-day", "1"});
+  cli.ok({"worker", "add", "v1", "--account", "rented", "--price", "0.4"});
   json plan = cli.ok({"schedule", "--strategy", "burst", "--days", "2", "--json"}).json();
   // $1 a day at $0.40/h: 2.5 h on each of the three UTC days the 48 h touch.
   CHECK(plan["planned_hours"].get<double>() == doctest::Approx(7.5));
