@@ -192,3 +192,30 @@ TEST_CASE("a vast account's max_usd_per_day bounds its planned hours per UTC day
     CHECK(b - a <= std::chrono::minutes(150));
   }
 }
+
+TEST_CASE("a session running at --from stays in the plan as a fixed slot until its deadline")
+{
+  Cli cli;
+  cli.ok({"account", "add", "team", "--provider", "kaggle"});
+  cli.ok({"worker", "add", "k1", "--account", "team"});
+  cli.ok({"worker", "add", "k2", "--account", "team"});
+  cli.ok({"session", "start", "k1", "--at", "07:00"}); // deadline 18:30 (12 h cap − 30 min)
+  json plan = cli.ok({"schedule", "--strategy", "24x7", "--days", "1", "--json"}).json();
+  bool fixed = false;
+  for (const auto& s : plan["slots"]) {
+    if (s["worker"] == "k1" && s["start"] == "2026-11-30T08:00:00Z") {
+      fixed = true;
+      CHECK(s["end"] == "2026-11-30T18:30:00Z");
+    }
+  }
+  CHECK(fixed);
+  // Nothing else on k1 while it runs, and the weekly budget (21 h safe, 1 h used, 10.5 h held by
+  // the running session) leaves 9.5 h for the rest.
+  for (const auto& s : plan["slots"]) {
+    if (s["worker"] == "k1" && s["start"] != "2026-11-30T08:00:00Z") {
+      CHECK(*gpuctl::parse_rfc3339(s["start"].get<std::string>()) >= *gpuctl::parse_rfc3339("2026-11-30T18:30:00Z"));
+    }
+  }
+  CHECK(plan["planned_hours"].get<double>() == doctest::Approx(10.5 + 9.5));
+  CHECK(plan["min_online"] == 0);
+}

@@ -4,6 +4,7 @@
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/quota/ledger.hpp"
 #include "gpuctl/quota/policy.hpp"
+#include "gpuctl/quota/service.hpp"
 #include "gpuctl/store/registry.hpp"
 #include "gpuctl/store/sessions.hpp"
 
@@ -54,6 +55,11 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
     auto f = it->second.find(account);
     return f == it->second.end() ? 0 : f->second;
   };
+  // Sessions running at --from become fixed slots until their deadline (DESIGN §6).
+  std::map<std::int64_t, std::vector<quota::OpenSession>> running;
+  for (auto& [id, o] : quota::open_session_deadlines(db, cfg, now)) {
+    running[o.session.account_id].push_back(o);
+  }
   for (const auto& row : store::list_accounts(db.sql())) {
     if (!providers.empty() &&
         std::find(providers.begin(), providers.end(), row.provider) == providers.end()) {
@@ -93,6 +99,21 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
       for (Instant s = first; s < in.to; s += date::days(1)) {
         double spent = s >= now ? 0.0 : store::spend_usd(db.sql(), row.id, s, s + date::days(1), now);
         a.windows.push_back({"usd", s, s + date::days(1), std::max(0.0, (pol.max_usd_per_day - spent) / price)});
+      }
+    }
+    for (const auto& o : running[row.id]) {
+      Instant end = o.deadline ? std::min(*o.deadline, in.to) : in.to;
+      bool enabled = std::find(a.workers.begin(), a.workers.end(), o.session.worker) != a.workers.end();
+      if (!enabled || end <= in.from) {
+        continue;
+      }
+      a.fixed.push_back({o.session.worker, end});
+      for (auto& w : a.windows) { // its hours from --from on are taken already
+        Instant lo = std::max(w.start, in.from), hi = std::min(w.end, end);
+        if (hi > lo) {
+          double h = std::chrono::duration<double>(hi - lo).count() / 3600.0;
+          w.hours = std::max(0.0, w.hours - h);
+        }
       }
     }
     in.accounts.push_back(std::move(a));

@@ -32,6 +32,14 @@ struct PlanAccount {
   /// Budget windows overlapping the horizon, every instance. Windows of one kind do not
   /// overlap; an account without windows has no hour budget.
   std::vector<WindowBudget> windows;
+  /// Sessions already running at `from`, kept as fixed slots until their deadline (DESIGN §6):
+  /// their workers are busy, they count as online, and their hours from `from` on are already
+  /// taken out of `windows` by the caller.
+  struct Fixed {
+    std::string worker;
+    Instant end{};
+  };
+  std::vector<Fixed> fixed;
 };
 
 enum class Strategy { full_time, burst, economy }; ///< 24x7 | burst | economy

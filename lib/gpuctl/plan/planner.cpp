@@ -44,6 +44,7 @@ struct Network {
   FlowGraph g{2};
   int source = 0, sink = 1;
   std::vector<int> sink_edges;                  ///< per segment
+  std::vector<int64_t> fixed_online;            ///< per segment: fixed slots running in it
   std::vector<std::vector<std::pair<int, int>>> account_edges; ///< per account: (segment, edge)
   int64_t len(size_t s) const { return bounds[s + 1] - bounds[s]; }
   size_t segments() const { return bounds.size() - 1; }
@@ -51,7 +52,7 @@ struct Network {
   void set_level(const std::vector<int64_t>& per_segment_gpus)
   {
     for (size_t s = 0; s < segments(); ++s) {
-      g.set_capacity(sink_edges[s], per_segment_gpus[s] * len(s));
+      g.set_capacity(sink_edges[s], std::max<int64_t>(0, per_segment_gpus[s] - fixed_online[s]) * len(s));
     }
   }
   int64_t run() { return g.max_flow(source, sink); }
@@ -80,6 +81,12 @@ build(const PlanInput& in, std::vector<int64_t> extra_bounds = {}, bool strict =
     }
   }
   for (const auto& a : in.accounts) {
+    for (const auto& f : a.fixed) {
+      int64_t m = minutes_between(in.from, f.end);
+      if (m > 0 && m < horizon) {
+        b.insert(m);
+      }
+    }
     for (const auto& w : a.windows) {
       for (Instant t : {w.start, w.end}) {
         int64_t m = minutes_between(in.from, t);
@@ -90,6 +97,14 @@ build(const PlanInput& in, std::vector<int64_t> extra_bounds = {}, bool strict =
     }
   }
   n.bounds.assign(b.begin(), b.end());
+  n.fixed_online.assign(n.segments(), 0);
+  for (const auto& a : in.accounts) {
+    for (const auto& f : a.fixed) {
+      for (size_t s = 0; s < n.segments(); ++s) {
+        n.fixed_online[s] += n.bounds[s] < minutes_between(in.from, f.end) ? 1 : 0;
+      }
+    }
+  }
   std::vector<int> seg_nodes;
   for (size_t s = 0; s < n.segments(); ++s) {
     seg_nodes.push_back(n.g.add_node());
@@ -178,7 +193,11 @@ build(const PlanInput& in, std::vector<int64_t> extra_bounds = {}, bool strict =
         }
         parent = it->second;
       }
-      int e = n.g.add_edge(parent, seg_nodes[s], par * n.len(s));
+      int busy = 0; // this account's fixed slots running in the segment
+      for (const auto& f : a.fixed) {
+        busy += n.bounds[s] < minutes_between(in.from, f.end) ? 1 : 0;
+      }
+      int e = n.g.add_edge(parent, seg_nodes[s], std::max(0, par - busy) * n.len(s));
       n.account_edges[ai].push_back({static_cast<int>(s), e});
     }
   }
@@ -205,7 +224,7 @@ feasible(const PlanInput& in, int k, std::vector<int64_t> extra = {}, int64_t un
   for (size_t s = 0; s < n.segments(); ++s) {
     if (until < 0 || n.bounds[s] < until) {
       level[s] = k;
-      want += static_cast<int64_t>(k) * n.len(s);
+      want += std::max<int64_t>(0, k - n.fixed_online[s]) * n.len(s);
     }
   }
   n.set_level(level);
@@ -243,12 +262,18 @@ lay_out(const PlanInput& in, const Network& n, Intervals& out)
         continue;
       }
       const auto& a = in.accounts[ai];
-      std::vector<std::string> order; // continuing workers first
+      auto busy = [&](const std::string& w) {
+        for (const auto& f : a.fixed) {
+          if (f.worker == w && base < minutes_between(in.from, f.end)) return true;
+        }
+        return false;
+      };
+      std::vector<std::string> order; // continuing workers first, busy ones not at all
       for (const auto& w : a.workers) {
-        if (running_at_boundary[ai].count(w)) order.push_back(w);
+        if (running_at_boundary[ai].count(w) && !busy(w)) order.push_back(w);
       }
       for (const auto& w : a.workers) {
-        if (!running_at_boundary[ai].count(w)) order.push_back(w);
+        if (!running_at_boundary[ai].count(w) && !busy(w)) order.push_back(w);
       }
       size_t next = 0;
       for (int64_t i = 0; i < f / L; ++i, ++next) {
@@ -319,6 +344,14 @@ to_slots(const PlanInput& in, Intervals& iv)
       }
     }
   }
+  for (const auto& a : in.accounts) {
+    for (const auto& f : a.fixed) {
+      Instant end = std::min(f.end, in.to);
+      if (end > in.from) {
+        slots.push_back({f.worker, a.name, a.provider, in.from, end});
+      }
+    }
+  }
   std::sort(slots.begin(), slots.end(), [](const Slot& x, const Slot& y) {
     return std::tie(x.start, x.worker) < std::tie(y.start, y.worker);
   });
@@ -338,7 +371,15 @@ burst(const PlanInput& in)
     int64_t cap = a.cap ? std::max<int64_t>(1, a.cap->count() / 60) : horizon;
     std::vector<int64_t> left;
     for (const auto& w : a.windows) left.push_back(budget_minutes(w.hours));
-    std::vector<int64_t> started(static_cast<size_t>(par), -1); // -1 = idle
+    const int nw = static_cast<int>(a.workers.size());
+    std::vector<int64_t> started(static_cast<size_t>(nw), -1); // -1 = idle
+    std::vector<int64_t> pinned_until(static_cast<size_t>(nw), 0); // fixed slots (minutes)
+    for (const auto& f : a.fixed) {
+      auto it = std::find(a.workers.begin(), a.workers.end(), f.worker);
+      if (it != a.workers.end()) {
+        pinned_until[static_cast<size_t>(it - a.workers.begin())] = minutes_between(in.from, f.end);
+      }
+    }
     for (int64_t m = 0; m < horizon; ++m) {
       // Budget available this minute: the least of the windows containing it.
       int64_t avail = k_inf;
@@ -350,9 +391,10 @@ burst(const PlanInput& in)
           here.push_back(wi);
         }
       }
-      int running = 0;
-      for (int i = 0; i < par; ++i) {
+      int pinned = 0, running = 0;
+      for (int i = 0; i < nw; ++i) {
         auto& st = started[static_cast<size_t>(i)];
+        pinned += pinned_until[static_cast<size_t>(i)] > m ? 1 : 0;
         if (st >= 0 && m - st >= cap) {
           iv[a.workers[static_cast<size_t>(i)]].push_back({st, m});
           st = -1;
@@ -360,7 +402,7 @@ burst(const PlanInput& in)
         if (st >= 0) ++running;
       }
       // Stop the newest sessions when the budget cannot carry them all this minute.
-      for (int i = par - 1; i >= 0 && running > avail; --i) {
+      for (int i = nw - 1; i >= 0 && running > avail; --i) {
         auto& st = started[static_cast<size_t>(i)];
         if (st >= 0) {
           iv[a.workers[static_cast<size_t>(i)]].push_back({st, m});
@@ -368,16 +410,17 @@ burst(const PlanInput& in)
           --running;
         }
       }
-      for (int i = 0; i < par && running < avail; ++i) {
+      // Start idle workers while the budget and `concurrent` (fixed slots included) allow.
+      for (int i = 0; i < nw && running < avail && running + pinned < par; ++i) {
         auto& st = started[static_cast<size_t>(i)];
-        if (st < 0) {
+        if (st < 0 && pinned_until[static_cast<size_t>(i)] <= m) {
           st = m;
           ++running;
         }
       }
       for (size_t wi : here) left[wi] -= running;
     }
-    for (int i = 0; i < par; ++i) {
+    for (int i = 0; i < nw; ++i) {
       if (started[static_cast<size_t>(i)] >= 0) {
         iv[a.workers[static_cast<size_t>(i)]].push_back({started[static_cast<size_t>(i)], horizon});
       }
@@ -388,6 +431,14 @@ burst(const PlanInput& in)
   for (const auto& a : in.accounts)
     for (const auto& w : a.workers) owner[w] = &a;
   std::vector<Slot> slots;
+  for (const auto& a : in.accounts) {
+    for (const auto& f : a.fixed) {
+      Instant end = std::min(f.end, in.to);
+      if (end > in.from) {
+        slots.push_back({f.worker, a.name, a.provider, in.from, end});
+      }
+    }
+  }
   for (const auto& [w, list] : iv) {
     for (auto [s, e] : list) {
       if (e > s) {
