@@ -131,8 +131,10 @@ register_worker(CLI::App& app, Registry& r)
       auto workers = fleet::list_workers(db, *filter);
       if (ctx.json()) {
         auto open = open_sessions_by_worker(ctx, db);
-        ctx.print_json_array(workers, [&](const store::WorkerRow& w) {
-          return output::worker_json(w, session_of(open, w));
+        nlohmann::ordered_json reused;
+        ctx.print_json_array(workers, [&](const store::WorkerRow& w) -> const nlohmann::ordered_json& {
+          output::worker_json_into(reused, w, session_of(open, w));
+          return reused;
         });
       } else {
         render_workers(ctx, workers);

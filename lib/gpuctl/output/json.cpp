@@ -51,6 +51,32 @@ worker_json(const store::WorkerRow& w, const json& session)
   return j;
 }
 
+void
+worker_json_into(json& into, const store::WorkerRow& w, const json& session)
+{
+  if (!into.is_object() || into.size() != 15) {
+    into = worker_json(w, session);
+    return;
+  }
+  // ordered_map keeps worker_json's field order: overwrite the values in that order.
+  auto f = into.get_ref<json::object_t&>().begin();
+  (f++)->second = w.name;
+  (f++)->second = w.account;
+  (f++)->second = w.provider;
+  (f++)->second = w.gpu.empty() ? json(nullptr) : json(w.gpu);
+  (f++)->second = w.gpu_count;
+  (f++)->second = w.enabled;
+  (f++)->second = w.state;
+  (f++)->second = w.control;
+  (f++)->second = opt(w.host);
+  (f++)->second = w.provider == "vast" ? opt(w.provider_ref) : json(nullptr);
+  (f++)->second = opt(w.price_usd_per_hour);
+  (f++)->second = opt(w.gpu_util);
+  (f++)->second = instant_json(w.last_seen_at);
+  (f++)->second = instant_json(w.created_at);
+  f->second = session;
+}
+
 json
 account_json(const fleet::AccountView& a)
 {

@@ -22,6 +22,12 @@ nlohmann::ordered_json instant_json(const std::optional<Instant>& t);
 /// `session` is null or the object given.
 nlohmann::ordered_json worker_json(const store::WorkerRow& w, const nlohmann::ordered_json& session = nullptr);
 
+/// Like worker_json, but reuses `into` when it already holds a worker object: values are
+/// overwritten in place (no key lookups, no allocation of keys), which is what makes listing
+/// thousands of workers cheap.
+void worker_json_into(nlohmann::ordered_json& into, const store::WorkerRow& w,
+                      const nlohmann::ordered_json& session = nullptr);
+
 /// account: {"name","provider","workers","credentials","policy":{…},"overrides":[…],"created"}.
 nlohmann::ordered_json account_json(const fleet::AccountView& a);
 
