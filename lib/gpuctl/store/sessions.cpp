@@ -175,19 +175,32 @@ usage_seconds_by_account(SQLite::Database& db, Instant start, Instant end, Insta
   return out;
 }
 
-std::int64_t
-usage_seconds(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
+namespace {
+
+// GPU seconds and USD (Σ overlap × recorded $/h) of one account's sessions inside [start, end),
+// open sessions counting up to `now`.
+std::pair<std::int64_t, double>
+account_usage(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
 {
   SQLite::Statement st(
-      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from))), 0) "
-          "FROM sessions WHERE account_id = :account AND started_at < :to AND "
-          "(ended_at > :from OR ended_at IS NULL)");
+      db, "SELECT COALESCE(SUM(o), 0), COALESCE(SUM(o * COALESCE(price_usd_per_hour, 0)), 0) / 3600.0 "
+          "FROM (SELECT MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from)) AS o, "
+          "price_usd_per_hour FROM sessions WHERE account_id = :account AND started_at < :to AND "
+          "(ended_at > :from OR ended_at IS NULL))");
   st.bind(":account", account_id);
   st.bind(":from", epoch(start));
   st.bind(":to", epoch(end));
   st.bind(":now", epoch(now));
   st.executeStep();
-  return st.getColumn(0).getInt64();
+  return {st.getColumn(0).getInt64(), st.getColumn(1).getDouble()};
+}
+
+} // namespace
+
+std::int64_t
+usage_seconds(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
+{
+  return account_usage(db, account_id, start, end, now).first;
 }
 
 std::map<std::int64_t, double>
@@ -208,16 +221,7 @@ adjustment_hours_by_account(SQLite::Database& db, const std::string& kind, Insta
 double
 spend_usd(SQLite::Database& db, std::int64_t account_id, Instant start, Instant end, Instant now)
 {
-  SQLite::Statement st(
-      db, "SELECT COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, :now), :now, :to) - MAX(started_at, :from)) "
-          "* COALESCE(price_usd_per_hour, 0)), 0) / 3600.0 FROM sessions WHERE account_id = :account "
-          "AND started_at < :to AND (ended_at > :from OR ended_at IS NULL)");
-  st.bind(":account", account_id);
-  st.bind(":from", epoch(start));
-  st.bind(":to", epoch(end));
-  st.bind(":now", epoch(now));
-  st.executeStep();
-  return st.getColumn(0).getDouble();
+  return account_usage(db, account_id, start, end, now).second;
 }
 
 } // namespace gpuctl::store
