@@ -284,15 +284,33 @@ lay_out(const PlanInput& in, const Network& n, Intervals& out)
         partial.push_back({ai, f % L, order[next], cont});
       }
     }
-    // Continuing partial pieces start the first partial row at the segment start.
-    std::stable_sort(partial.begin(), partial.end(),
-                     [](const Piece& x, const Piece& y) { return x.continues && !y.continues; });
     for (const auto& p : full) {
       out[p.worker].push_back({base, base + L});
       next_running[p.account].insert(p.worker);
     }
+    // Wrap-around over the partial pieces. The places that touch the segment's edges are the
+    // first piece (it starts at the segment start) and every piece that reaches a row's end
+    // (its tail ends at the segment end, its head starts the next row at the segment start):
+    // give those places to workers that ran up to this segment, so their sessions go on.
     int64_t cursor = 0; // position in the current partial row
-    for (const auto& p : partial) {
+    std::vector<bool> used(partial.size(), false);
+    for (size_t placed = 0; placed < partial.size(); ++placed) {
+      size_t pick = partial.size();
+      for (int pass = 0; pass < 3 && pick == partial.size(); ++pass) {
+        for (size_t i = 0; i < partial.size(); ++i) {
+          if (used[i]) continue;
+          bool edge = cursor == 0 || cursor + partial[i].length >= L;
+          bool ok = pass == 0   ? edge && partial[i].continues       // a continuing worker at an edge
+                    : pass == 1 ? !edge && !partial[i].continues    // others in the middle
+                                : true;                             // whatever is left
+          if (ok) {
+            pick = i;
+            break;
+          }
+        }
+      }
+      used[pick] = true;
+      const Piece& p = partial[pick];
       int64_t first = std::min(p.length, L - cursor);
       out[p.worker].push_back({base + cursor, base + cursor + first});
       if (cursor + first == L) {
