@@ -37,26 +37,6 @@ check_credentials_provider(Provider p)
   }
 }
 
-store::AccountRow
-require_account(SQLite::Database& sql, const std::string& name)
-{
-  auto row = store::find_account(sql, name);
-  if (!row) {
-    throw_usage("no account named '{}' (see 'gpuctl account list')", name);
-  }
-  return *row;
-}
-
-store::WorkerRow
-require_worker(SQLite::Database& sql, const std::string& name)
-{
-  auto row = store::find_worker(sql, name);
-  if (!row) {
-    throw_usage("no worker named '{}' (see 'gpuctl worker list')", name);
-  }
-  return *row;
-}
-
 AccountView
 make_view(const store::AccountRow& row, const config::Config& cfg, const providers::EnvLookup& env)
 {
@@ -146,7 +126,7 @@ set_account(store::Database& db, const std::string& name,
     cred = absolute_existing_file(*credentials_file);
   }
   return db.write([&] {
-    auto row = require_account(db.sql(), name);
+    auto row = store::require_account(db.sql(), name);
     Provider p = parse_provider(row.provider);
     if (cred) {
       check_credentials_provider(p);
@@ -187,7 +167,7 @@ int
 remove_account(store::Database& db, const std::string& name, bool force, Instant now)
 {
   return db.write([&] {
-    auto row = require_account(db.sql(), name);
+    auto row = store::require_account(db.sql(), name);
     if (row.workers > 0 && !force) {
       throw_conflict("account '{}' has {} worker(s); remove them first or use --force", name,
                      row.workers);
@@ -221,7 +201,7 @@ AccountView
 show_account(store::Database& db, const std::string& name, const config::Config& cfg,
              const providers::EnvLookup& env)
 {
-  return make_view(require_account(db.sql(), name), cfg, env);
+  return make_view(store::require_account(db.sql(), name), cfg, env);
 }
 
 void
@@ -247,7 +227,7 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
 {
   check_worker_spec(spec);
   return db.write([&] {
-    auto account = require_account(db.sql(), spec.account);
+    auto account = store::require_account(db.sql(), spec.account);
     Provider p = parse_provider(account.provider);
     if (spec.host && p != Provider::ssh) {
       throw_usage("--host applies to workers of ssh accounts only ('{}' is {})", spec.account,
@@ -299,7 +279,7 @@ Outcome
 remove_worker(store::Database& db, const std::string& name, Instant now)
 {
   return db.write([&] {
-    auto row = require_worker(db.sql(), name);
+    auto row = store::require_worker(db.sql(), name);
     if (auto open = store::open_session_of_worker(db.sql(), row.id)) {
       throw_conflict("worker '{}' has an open session ({}); stop it first with 'gpuctl session "
                      "stop {}'",
@@ -316,7 +296,7 @@ Outcome
 set_worker_enabled(store::Database& db, const std::string& name, bool enabled, Instant now)
 {
   return db.write([&] {
-    auto row = require_worker(db.sql(), name);
+    auto row = store::require_worker(db.sql(), name);
     if (row.enabled == enabled) {
       return Outcome::unchanged;
     }
@@ -331,7 +311,7 @@ std::vector<store::WorkerRow>
 list_workers(store::Database& db, const store::WorkerFilter& f)
 {
   if (!f.account.empty()) {
-    require_account(db.sql(), f.account);
+    store::require_account(db.sql(), f.account);
   }
   if (!f.provider.empty()) {
     parse_provider(f.provider);
@@ -342,7 +322,7 @@ list_workers(store::Database& db, const store::WorkerFilter& f)
 store::WorkerRow
 show_worker(store::Database& db, const std::string& name)
 {
-  return require_worker(db.sql(), name);
+  return store::require_worker(db.sql(), name);
 }
 
 } // namespace gpuctl::fleet

@@ -56,14 +56,6 @@ struct Network {
     }
   }
   int64_t run() { return g.max_flow(source, sink); }
-  int64_t sink_flow() const
-  {
-    int64_t f = 0;
-    for (int e : sink_edges) {
-      f += g.flow(e);
-    }
-    return f;
-  }
 };
 
 // `strict`: a daily instance split across two weekly instances gets each piece a share of its

@@ -126,16 +126,6 @@ quota_of(const store::AccountRow& a, const config::Config& cfg, Instant now,
   return q;
 }
 
-store::WorkerRow
-require_worker(SQLite::Database& sql, const std::string& name)
-{
-  auto w = store::find_worker(sql, name);
-  if (!w) {
-    throw_usage("no worker named '{}' (see 'gpuctl worker list')", name);
-  }
-  return *w;
-}
-
 std::string
 describe(const store::SessionRow& s)
 {
@@ -219,11 +209,7 @@ compute_quotas(store::Database& db, const config::Config& cfg, Instant now, cons
   if (only.empty()) {
     accounts = store::list_accounts(db.sql());
   } else {
-    auto a = store::find_account(db.sql(), only);
-    if (!a) {
-      throw_usage("no account named '{}' (see 'gpuctl account list')", only);
-    }
-    accounts.push_back(*a);
+    accounts.push_back(store::require_account(db.sql(), only));
   }
   std::map<std::int64_t, std::vector<store::SessionRow>> open;
   for (auto& s : store::open_sessions(db.sql())) {
@@ -276,7 +262,7 @@ start_session(store::Database& db, const config::Config& cfg, const std::string&
                 format_rfc3339(at));
   }
   return db.write([&] {
-    auto w = require_worker(db.sql(), worker);
+    auto w = store::require_worker(db.sql(), worker);
     if (!w.enabled) {
       throw_usage("worker '{}' is disabled (gpuctl worker enable {})", worker, worker);
     }
@@ -302,7 +288,7 @@ stop_session(store::Database& db, const std::string& worker, Instant at, const s
     throw_usage("cannot stop a session in the future ({})", format_rfc3339(at));
   }
   return db.write([&] {
-    auto w = require_worker(db.sql(), worker);
+    auto w = store::require_worker(db.sql(), worker);
     auto open = store::open_session_of_worker(db.sql(), w.id);
     if (!open) {
       throw_conflict("worker '{}' has no open session", worker);
@@ -332,7 +318,7 @@ add_session(store::Database& db, const config::Config& cfg, const std::string& w
                 format_rfc3339(end));
   }
   return db.write([&] {
-    auto w = require_worker(db.sql(), worker);
+    auto w = store::require_worker(db.sql(), worker);
     auto account = store::find_account(db.sql(), w.account);
     Policy p = policy_of(*account, cfg);
     check_slot(db, w, p, start, end);
@@ -349,16 +335,14 @@ std::vector<SessionView>
 list_sessions(store::Database& db, const config::Config& cfg, const store::SessionFilter& f,
               Instant now)
 {
-  if (!f.worker.empty() && !store::find_worker(db.sql(), f.worker)) {
-    // A removed worker's sessions are still listed by name.
-    auto any = store::list_sessions(db.sql(), f, now);
-    if (any.empty()) {
-      throw_usage("no worker named '{}' (see 'gpuctl worker list')", f.worker);
-    }
-  }
   auto deadlines = open_session_deadlines(db, cfg, now);
+  auto rows = store::list_sessions(db.sql(), f);
+  // A removed worker's sessions are still listed by name; an unknown name with none is an error.
+  if (rows.empty() && !f.worker.empty() && !store::find_worker(db.sql(), f.worker)) {
+    throw_usage("no worker named '{}' (see 'gpuctl worker list')", f.worker);
+  }
   std::vector<SessionView> out;
-  for (auto& s : store::list_sessions(db.sql(), f, now)) {
+  for (auto& s : rows) {
     SessionView v;
     v.session = std::move(s);
     if (auto it = deadlines.find(v.session.id); it != deadlines.end()) {

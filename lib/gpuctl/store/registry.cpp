@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/store/registry.hpp"
 
+#include "gpuctl/core/error.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 namespace gpuctl::store {
@@ -90,6 +92,26 @@ find_account(SQLite::Database& db, const std::string& name)
     return read_account(st);
   }
   return std::nullopt;
+}
+
+AccountRow
+require_account(SQLite::Database& db, const std::string& name)
+{
+  auto row = find_account(db, name);
+  if (!row) {
+    throw_usage("no account named '{}' (see 'gpuctl account list')", name);
+  }
+  return *row;
+}
+
+WorkerRow
+require_worker(SQLite::Database& db, const std::string& name)
+{
+  auto row = find_worker(db, name);
+  if (!row) {
+    throw_usage("no worker named '{}' (see 'gpuctl worker list')", name);
+  }
+  return *row;
 }
 
 std::vector<AccountRow>

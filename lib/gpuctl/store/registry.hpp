@@ -58,6 +58,9 @@ struct WorkerFilter {
   std::string provider;
 };
 std::optional<WorkerRow> find_worker(SQLite::Database& db, const std::string& name);
+/// find_account / find_worker that throw Error(usage) "no account named …" when missing.
+AccountRow require_account(SQLite::Database& db, const std::string& name);
+WorkerRow require_worker(SQLite::Database& db, const std::string& name);
 std::vector<WorkerRow> list_workers(SQLite::Database& db, const WorkerFilter& filter = {});
 std::int64_t insert_worker(SQLite::Database& db, const WorkerRow& row);
 void set_worker_enabled(SQLite::Database& db, std::int64_t id, bool enabled);

@@ -136,9 +136,8 @@ sessions_overlapping(SQLite::Database& db, SessionsOf of, std::int64_t id, Insta
 }
 
 std::vector<SessionRow>
-list_sessions(SQLite::Database& db, const SessionFilter& f, Instant now)
+list_sessions(SQLite::Database& db, const SessionFilter& f)
 {
-  (void)now;
   SQLite::Statement st(db, std::string(k_select) +
                                "WHERE (:worker = '' OR s.worker_name = :worker) AND "
                                "(:since IS NULL OR s.ended_at IS NULL OR s.ended_at >= :since) "

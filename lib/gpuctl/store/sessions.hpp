@@ -52,7 +52,7 @@ struct SessionFilter {
   std::optional<Instant> since;  ///< sessions still running at or after it
 };
 /// Sessions newest first.
-std::vector<SessionRow> list_sessions(SQLite::Database& db, const SessionFilter& f, Instant now);
+std::vector<SessionRow> list_sessions(SQLite::Database& db, const SessionFilter& f);
 
 /// Seconds of GPU time per account inside [start, end): the overlap of every session with the
 /// window, open sessions counting up to `now`. Summed in SQL over the indexed columns; accounts
