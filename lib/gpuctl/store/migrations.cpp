@@ -12,7 +12,7 @@ namespace gpuctl::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 3> k_migrations = {
+constexpr std::array<std::string_view, 4> k_migrations = {
     // 1: the registry.
     R"sql(
 CREATE TABLE accounts(
@@ -101,6 +101,31 @@ CREATE TABLE plan_slots(
 );
 CREATE INDEX plan_slots_plan ON plan_slots(plan_id, start_at);
 CREATE INDEX plan_slots_worker ON plan_slots(worker_id, start_at);
+)sql",
+    // 4: provider calls: intents bracket calls that create or change something (DESIGN §3),
+    // api_calls paces calls per endpoint and key across processes; one vast.ai instance is
+    // registered at most once.
+    R"sql(
+CREATE TABLE intents(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  worker_id INTEGER REFERENCES workers(id) ON DELETE CASCADE,
+  job_id INTEGER,
+  key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  confirmed_at INTEGER,
+  detail_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX intents_open ON intents(worker_id) WHERE confirmed_at IS NULL;
+CREATE TABLE api_calls(
+  provider TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  last_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (provider, endpoint, key_id)
+);
+CREATE UNIQUE INDEX workers_vast_instance ON workers(provider_ref)
+  WHERE provider = 'vast' AND provider_ref IS NOT NULL;
 )sql",
 };
 
