@@ -209,7 +209,7 @@ struct Kernel {
     std::string owner, slug, title, language, kernel_type;
     bool is_private = true, enable_gpu = false, enable_internet = true, enable_tpu = false;
     std::vector<std::string> datasets, kernels, competitions, models, categories;
-    std::string docker_image, docker_pinning;
+    std::string docker_image;
     std::vector<Session> sessions; ///< versions in order; never empty
 
     std::string ref() const { return owner + "/" + slug; }
@@ -268,7 +268,6 @@ private:
     // derived figures
     std::string status_name(Status s) const;
     Quota& quota(const std::string& user, std::int64_t now);
-    std::string duration(std::int64_t ms, bool fraction) const;
     json quota_json(const std::string& user, std::int64_t now);
     json metadata(const Kernel& k) const;
     static ordered_json log_entries(const Session& s, std::int64_t now);
@@ -410,7 +409,7 @@ Quota& FakeKaggle::quota(const std::string& user, std::int64_t now) {
 }
 
 /// A protobuf Duration: "Ns", or "N.fffs" in the fractional style.
-std::string FakeKaggle::duration(std::int64_t ms, bool fraction) const {
+std::string duration(std::int64_t ms, bool fraction) {
     char buf[40];
     if (fraction)
         std::snprintf(buf, sizeof buf, "%" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
@@ -690,8 +689,6 @@ void FakeKaggle::install_push_routes() {
         k.enable_internet = flag("enableInternet", k.enable_internet);
         if (body.contains("dockerImage"))
             k.docker_image = str_field(body, "dockerImage");
-        if (body.contains("dockerImagePinningType"))
-            k.docker_pinning = str_field(body, "dockerImagePinningType");
 
         json answer = {{"ref", "/code/" + k.ref()}, {"url", "https://www.kaggle.com/code/" + k.ref()}};
         const std::tuple<const char*, const char*, std::vector<std::string>*> sources[] = {
