@@ -292,7 +292,9 @@ FakeServer::FakeServer(std::string name) : name_(std::move(name)) {
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
         dispatch(req, res);
     };
-    const char* any = R"(/.*)";
+    // Any target, also absolute-form ("POST http://host/path HTTP/1.1", a client behind an HTTP
+    // proxy): the fake's path normaliser reduces it to the path.
+    const char* any = R"(.*)";
     server_.Get(any, handler);
     server_.Post(any, handler);
     server_.Put(any, handler);
