@@ -2,6 +2,7 @@
 // Shared plumbing of the gpuctl binary: global options, the per-run context, and the way a
 // command registers its action. Commands only parse arguments, call lib/gpuctl and render.
 #pragma once
+#include "gpuctl/cloud/cloud.hpp"
 #include "gpuctl/config/config.hpp"
 #include "gpuctl/core/clock.hpp"
 #include "gpuctl/core/time.hpp"
@@ -81,6 +82,15 @@ public:
 
   /// A confirmation line on stderr, unless --quiet or --json.
   void note(const std::string& line) const;
+  /// A warning line on stderr (`gpuctl: warning: …`), even with --json (not with --quiet).
+  void warn(const std::string& line) const;
+
+  /// The network environment for provider commands, built on first use: the libcurl transport
+  /// (dlopened then, not at start-up), the signal-aware sleeper, retries and timeouts from
+  /// `[net]`, pacing through the state file, and the call log for --verbose / GPUCTL_DEBUG=1.
+  cloud::Env& cloud();
+  /// Prints and clears the warnings provider operations collected.
+  void flush_warnings();
 
 private:
   static bool stdout_is_tty();
@@ -92,6 +102,10 @@ private:
   std::string m_config_path;
   std::optional<DisplayZone> m_zone;
   bool m_color = false;
+  std::unique_ptr<net::Transport> m_transport;
+  std::unique_ptr<net::Sleeper> m_sleeper;
+  std::unique_ptr<net::Caller> m_caller;
+  std::unique_ptr<cloud::Env> m_cloud;
 };
 
 /// The action a leaf command runs; returns the exit code.
@@ -114,6 +128,7 @@ void register_status(CLI::App& app, Registry& r);
 void register_session(CLI::App& app, Registry& r);
 void register_quota(CLI::App& app, Registry& r);
 void register_schedule(CLI::App& app, Registry& r);
+void register_offers(CLI::App& app, Registry& r);
 
 /// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
 /// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.

@@ -193,6 +193,43 @@ register_account(CLI::App& app, Registry& r)
       return 0;
     });
   }
+  // account check
+  {
+    auto* sub = account->add_subcommand(
+        "check", "verify credentials with the provider (one authenticated call per account)\n"
+                 "Example: gpuctl account check alice");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("name", *name, "account name (default: every kaggle and vast account)");
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::read);
+      auto results = cloud::check_accounts(db, ctx.cloud(), *name);
+      ctx.flush_warnings();
+      bool all_ok = true;
+      for (const auto& c : results) {
+        all_ok = all_ok && c.ok;
+      }
+      if (ctx.json()) {
+        ctx.print_json_array(results, [](const cloud::CheckResult& c) {
+          return nlohmann::ordered_json{{"account", c.account},
+                                        {"provider", c.provider},
+                                        {"ok", c.ok},
+                                        {"credentials", c.credentials},
+                                        {"detail", c.detail}};
+        });
+      } else if (results.empty()) {
+        ctx.note("no kaggle or vast accounts to check");
+      } else {
+        output::Table t({"ACCOUNT", "PROVIDER", "CHECK", "DETAIL"});
+        for (const auto& c : results) {
+          t.add({c.account, c.provider, c.ok ? "ok" : "FAILED", c.detail},
+                {output::Style::plain, output::Style::plain,
+                 c.ok ? output::Style::green : output::Style::red});
+        }
+        std::cout << t.render(ctx.color());
+      }
+      return all_ok ? 0 : 3;
+    });
+  }
   // account rm
   {
     auto* sub = account->add_subcommand(
@@ -201,12 +238,20 @@ register_account(CLI::App& app, Registry& r)
     auto name = std::make_shared<std::string>();
     auto force = std::make_shared<bool>(false);
     sub->add_option("name", *name, "account name")->required();
-    sub->add_flag("--force", *force, "also remove its workers");
+    sub->add_flag("--force", *force,
+                  "also remove its workers, and forget its vast.ai instances (they keep running)");
     r.on(sub, [=](Context& ctx) {
       auto db = ctx.open(store::Access::write_existing);
-      int removed = fleet::remove_account(db, *name, *force, ctx.now());
+      std::vector<std::string> left;
+      int removed = fleet::remove_account(db, *name, *force, ctx.now(), &left);
+      for (const auto& l : left) {
+        ctx.warn(fmt::format("{} is still running at the provider and is no longer tracked", l));
+      }
       if (ctx.json()) {
-        ctx.print_json({{"account", *name}, {"removed", true}, {"workers_removed", removed}});
+        ctx.print_json({{"account", *name},
+                        {"removed", true},
+                        {"workers_removed", removed},
+                        {"left_running", left}});
       } else {
         ctx.note(removed > 0 ? fmt::format("removed account {} and {} worker(s)", *name, removed)
                              : fmt::format("removed account {}", *name));

@@ -143,7 +143,21 @@ register_quota(CLI::App& app, Registry& r)
   sub->add_option("account", *account, "only this account");
   sub->add_flag("--warnings", *warnings,
                 "only sessions within 1 h / 30 min of their deadline or past it (exit 1 when past)");
+  auto sync = std::make_shared<bool>(false);
+  sub->add_flag("--sync", *sync,
+                "first read Kaggle's own used hours and reconcile the ledger with an adjustment");
   r.on(sub, [=](Context& ctx) {
+    if (*sync) {
+      auto db = ctx.open(store::Access::write_existing);
+      for (const auto& s : cloud::sync_quota(db, ctx.cloud(), *account)) {
+        ctx.note(fmt::format("{}: Kaggle reports {:.2f} h used of {:.2f} h (resets {}); the ledger "
+                             "had {:.2f} h, adjusted by {:+.2f} h",
+                             s.account, s.provider_used_h, s.provider_total_h,
+                             s.refresh ? ctx.zone().format(*s.refresh) : std::string("-"),
+                             s.ledger_used_h, s.adjustment_h));
+      }
+      ctx.flush_warnings();
+    }
     auto db = ctx.open(store::Access::read);
     auto quotas = quota::compute_quotas(db, ctx.config(), ctx.now(), *account);
     if (*warnings) {

@@ -7,6 +7,7 @@
 #include "gpuctl/quota/service.hpp"
 
 #include <iostream>
+#include <unistd.h>
 
 namespace gpuctl::app {
 
@@ -161,14 +162,132 @@ register_worker(CLI::App& app, Registry& r)
     auto* sub = worker->add_subcommand("rm", "remove a worker (its recorded sessions still count)\n"
                                              "Example: gpuctl worker rm k1");
     auto name = std::make_shared<std::string>();
+    auto force = std::make_shared<bool>(false);
     sub->add_option("name", *name, "worker name")->required();
+    sub->add_flag("--force", *force, "forget its vast.ai instance (it keeps running and billing)");
     r.on(sub, [=](Context& ctx) {
       auto db = ctx.open(store::Access::write_existing);
-      fleet::remove_worker(db, *name, ctx.now());
+      std::vector<std::string> left;
+      fleet::remove_worker(db, *name, *force, ctx.now(), &left);
+      for (const auto& l : left) {
+        ctx.warn(fmt::format("{} is still running at vast.ai and is no longer tracked", l));
+      }
       if (ctx.json()) {
-        ctx.print_json({{"worker", *name}, {"removed", true}});
+        ctx.print_json({{"worker", *name}, {"removed", true}, {"left_running", left}});
       } else {
         ctx.note(fmt::format("removed worker {}", *name));
+      }
+      return 0;
+    });
+  }
+  {
+    auto* sub = worker->add_subcommand(
+        "sync", "refresh vast workers from one listing per account; report unmanaged instances\n"
+                "Example: gpuctl worker sync --adopt");
+    auto account = std::make_shared<std::string>();
+    auto adopt = std::make_shared<bool>(false);
+    sub->add_option("--account", *account, "only this vast account");
+    sub->add_flag("--adopt", *adopt, "register instances gpuctl did not create as workers");
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::write_existing);
+      auto rep = cloud::sync_workers(db, ctx.cloud(), *account, *adopt);
+      ctx.flush_warnings();
+      bool failed = false;
+      for (const auto& a : rep.accounts) {
+        if (a.error) {
+          failed = true;
+          ctx.warn(fmt::format("account {}: {}; nothing was decided for it", a.name, *a.error));
+        }
+      }
+      if (ctx.json()) {
+        nlohmann::ordered_json j;
+        j["accounts"] = nlohmann::ordered_json::array();
+        for (const auto& a : rep.accounts) {
+          j["accounts"].push_back({{"account", a.name},
+                                   {"instances", a.instances},
+                                   {"pages", a.pages},
+                                   {"error", a.error ? nlohmann::ordered_json(*a.error) : nullptr}});
+        }
+        j["updated"] = rep.updated;
+        j["completed"] = rep.completed;
+        j["unmanaged"] = nlohmann::ordered_json::array();
+        for (const auto& u : rep.unmanaged) {
+          j["unmanaged"].push_back({{"account", u.account},
+                                    {"instance_id", u.instance_id},
+                                    {"label", u.label},
+                                    {"gpu", u.gpu},
+                                    {"state", u.state},
+                                    {"adopted_as", u.adopted_as ? nlohmann::ordered_json(*u.adopted_as)
+                                                                : nullptr}});
+        }
+        j["vanished"] = rep.vanished;
+        ctx.print_json(j);
+      } else {
+        for (const auto& a : rep.accounts) {
+          if (!a.error) {
+            ctx.note(fmt::format("{}: {} instance(s) in {} page(s)", a.name, a.instances, a.pages));
+          }
+        }
+        for (const auto& n : rep.completed) {
+          ctx.note(fmt::format("completed the interrupted rent of {}", n));
+        }
+        for (const auto& n : rep.vanished) {
+          ctx.note(fmt::format("{}: its instance is gone; marked deleted", n));
+        }
+        for (const auto& u : rep.unmanaged) {
+          ctx.note(u.adopted_as ? fmt::format("adopted instance {} ({}) as worker {}", u.instance_id,
+                                              u.gpu, *u.adopted_as)
+                                : fmt::format("instance {} ({}, {}{}) is not managed by gpuctl; "
+                                              "'gpuctl worker sync --adopt' registers it",
+                                              u.instance_id, u.gpu, u.state,
+                                              u.label.empty() ? "" : ", label " + u.label));
+        }
+        ctx.note(fmt::format("{} worker(s) updated", rep.updated.size()));
+      }
+      return failed ? 3 : 0;
+    });
+  }
+  for (const char* verb : {"start", "stop", "destroy"}) {
+    const std::string v = verb;
+    auto* sub = worker->add_subcommand(
+        v, v == "start"  ? "start a vast worker's stopped instance\nExample: gpuctl worker start v1"
+           : v == "stop" ? "stop a vast worker's instance (disk kept, storage still billed)\n"
+                           "Example: gpuctl worker stop v1"
+                         : "destroy a vast worker's instance and its disk (asks on a terminal)\n"
+                           "Example: gpuctl worker destroy v1 --yes");
+    auto name = std::make_shared<std::string>();
+    auto yes = std::make_shared<bool>(false);
+    sub->add_option("name", *name, "worker name")->required();
+    if (v == "destroy") {
+      sub->add_flag("-y,--yes", *yes, "do not ask (required off a terminal)");
+    }
+    r.on(sub, [=](Context& ctx) {
+      auto db = ctx.open(store::Access::write_existing);
+      if (v == "destroy" && !*yes) {
+        auto w = fleet::show_worker(db, *name);
+        if (!isatty(STDIN_FILENO)) {
+          throw_usage("worker destroy deletes instance {} and its disk: pass --yes to confirm",
+                      w.provider_ref.value_or("-"));
+        }
+        std::cerr << fmt::format("Destroy vast.ai instance {} of worker {} and its disk? [y/N] ",
+                                 w.provider_ref.value_or("-"), *name);
+        std::string answer;
+        std::getline(std::cin, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes") {
+          ctx.note("not destroyed");
+          return 1;
+        }
+      }
+      auto w = v == "start"  ? cloud::start_worker(db, ctx.cloud(), *name)
+               : v == "stop" ? cloud::stop_worker(db, ctx.cloud(), *name)
+                             : cloud::destroy_worker(db, ctx.cloud(), *name);
+      ctx.flush_warnings();
+      if (ctx.json()) {
+        ctx.print_json(output::worker_json(w, session_of(open_sessions_by_worker(ctx, db), w)));
+      } else {
+        ctx.note(fmt::format("{} {} (instance {})",
+                             v == "start" ? "started" : v == "stop" ? "stopped" : "destroyed", *name,
+                             w.provider_ref.value_or("-")));
       }
       return 0;
     });

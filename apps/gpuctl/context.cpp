@@ -2,6 +2,8 @@
 #include "app.hpp"
 
 #include "gpuctl/core/error.hpp"
+#include "gpuctl/net/interrupt.hpp"
+#include "gpuctl/store/provider_state.hpp"
 #include "gpuctl/output/table.hpp"
 
 #include <cstdio>
@@ -118,6 +120,75 @@ Context::note(const std::string& line) const
   if (!m_g.quiet && !m_g.json) {
     std::cerr << line << '\n';
   }
+}
+
+void
+Context::warn(const std::string& line) const
+{
+  if (!m_g.quiet) {
+    std::cerr << "gpuctl: warning: " << line << '\n';
+  }
+}
+
+cloud::Env&
+Context::cloud()
+{
+  if (m_cloud) {
+    return *m_cloud;
+  }
+  net::install_interrupt_handlers();
+  try {
+    m_transport = net::make_curl_transport();
+  } catch (const net::TransportError& e) {
+    throw Error(ErrorKind::provider, e.what());
+  }
+  m_sleeper = std::make_unique<net::SignalSleeper>();
+#ifdef GPUCTL_TEST_HOOKS
+  // Test builds: GPUCTL_TEST_SLEEP=record reports each wait on stderr instead of sleeping, so CLI
+  // tests check backoff and Retry-After without waiting (DESIGN §11: no test sleeps).
+  if (const char* t = std::getenv("GPUCTL_TEST_SLEEP"); t != nullptr && std::string_view(t) == "record") {
+    struct Reporting final : net::Sleeper {
+      void sleep(net::Millis d) override { std::cerr << "gpuctl: test: sleep " << d.count() << " ms\n"; }
+    };
+    m_sleeper = std::make_unique<Reporting>();
+  }
+#endif
+  net::RetryPolicy policy;
+  policy.retries = static_cast<int>(m_config.get_int("net.retries"));
+  net::Timeouts timeouts;
+  timeouts.connect_s = static_cast<double>(m_config.get_duration("net.connect_timeout").count());
+  timeouts.total_s = static_cast<double>(m_config.get_duration("net.timeout").count());
+  m_caller = std::make_unique<net::Caller>(*m_transport, *m_sleeper, *m_clock, policy, timeouts);
+  const char* debug = std::getenv("GPUCTL_DEBUG");
+  if (m_g.verbose || (debug != nullptr && std::string_view(debug) == "1")) {
+    m_caller->set_log([](const std::string& line) { std::cerr << "gpuctl: " << line << '\n'; });
+  }
+  // Pacing across processes: each reservation is one short write transaction on the state file
+  // (never held during the HTTP call). Wall-clock time, not GPUCTL_NOW: it spaces real calls.
+  m_caller->set_pacer([path = m_db_path](const std::string& endpoint, const std::string& key,
+                                         net::Millis gap) {
+    auto db = store::Database::open(path, store::Access::write_existing);
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    return net::Millis(db.write([&] {
+      return store::reserve_api_call(db.sql(), "vast", endpoint, key, gap.count(), now_ms);
+    }));
+  });
+  m_cloud.reset(new cloud::Env{*m_caller, *m_sleeper, m_config, env(), *m_clock, {}});
+  return *m_cloud;
+}
+
+void
+Context::flush_warnings()
+{
+  if (!m_cloud) {
+    return;
+  }
+  for (const auto& w : m_cloud->warnings) {
+    warn(w);
+  }
+  m_cloud->warnings.clear();
 }
 
 void

@@ -118,7 +118,7 @@ main(int argc, char** argv)
       {"config", app::register_config},     {"account", app::register_account},
       {"worker", app::register_worker},     {"session", app::register_session},
       {"quota", app::register_quota},       {"schedule", app::register_schedule},
-      {"status", app::register_status},
+      {"status", app::register_status},     {"offers", app::register_offers},
   };
   const char* word = nullptr;
   for (int i = 1; i < argc; ++i) {
@@ -174,12 +174,18 @@ main(int argc, char** argv)
   if (!reg.selected) {
     return fail("missing command (see 'gpuctl --help')", 2);
   }
+  std::optional<app::Context> ctx;
   try {
-    app::Context ctx(g);
-    int rc = reg.selected(ctx);
+    ctx.emplace(g);
+    int rc = reg.selected(*ctx);
+    ctx->flush_warnings();
     std::fflush(stdout);
     return rc;
   } catch (const Error& e) {
+    if (ctx) {
+      ctx->flush_warnings();
+    }
+    std::fflush(stdout);
     return fail(e.what(), e.exit_code());
   } catch (const std::exception& e) {
     return fail(fmt::format("internal error: {}", e.what()), 1);

@@ -146,3 +146,12 @@ struct QuotaSync {
 std::vector<QuotaSync> sync_quota(store::Database& db, Env& e, const std::string& name);
 
 } // namespace gpuctl::cloud
+
+namespace gpuctl::cloud {
+
+/// `offers rent --wait`: polls the worker's instance (show call every 5 s through the sleeper)
+/// until it runs, up to `[providers.vast] start_timeout`; updates the worker's state. Throws
+/// Error(failure) naming the instance's status when it is not running by then.
+store::WorkerRow wait_until_online(store::Database& db, Env& e, const std::string& name);
+
+} // namespace gpuctl::cloud

@@ -564,3 +564,40 @@ destroy_worker(store::Database& db, Env& e, const std::string& name)
 }
 
 } // namespace gpuctl::cloud
+
+namespace gpuctl::cloud {
+
+store::WorkerRow
+wait_until_online(store::Database& db, Env& e, const std::string& name)
+{
+  auto t = vast_target(db, name);
+  auto c = vast_client(db, e, t.account);
+  const auto poll = std::chrono::seconds(5);
+  const auto limit = e.cfg.get_duration("providers.vast.start_timeout");
+  std::string last = "provisioning";
+  for (auto waited = std::chrono::seconds(0);; waited += poll) {
+    auto i = c.show_instance(t.instance_id);
+    if (!i) {
+      throw Error(ErrorKind::failure, fmt::format("instance {} of worker '{}' is gone",
+                                                  t.instance_id, name));
+    }
+    std::string state = vast::worker_state(*i);
+    last = state_or_status(*i);
+    if (state == "online") {
+      Instant now = e.clock.now();
+      return db.write([&] {
+        store::observe_worker(db.sql(), t.worker.id, {state, i->price_usd_per_hour, i->gpu_util, now});
+        return store::require_worker(db.sql(), name);
+      });
+    }
+    if (waited >= limit) {
+      break;
+    }
+    e.sleeper.sleep(poll);
+  }
+  throw Error(ErrorKind::failure,
+              fmt::format("instance {} of worker '{}' is still {} after {} s (start_timeout)",
+                          t.instance_id, name, last, limit.count()));
+}
+
+} // namespace gpuctl::cloud

@@ -164,13 +164,30 @@ set_account(store::Database& db, const std::string& name,
 }
 
 int
-remove_account(store::Database& db, const std::string& name, bool force, Instant now)
+remove_account(store::Database& db, const std::string& name, bool force, Instant now,
+               std::vector<std::string>* left_running)
 {
   return db.write([&] {
     auto row = store::require_account(db.sql(), name);
     if (row.workers > 0 && !force) {
       throw_conflict("account '{}' has {} worker(s); remove them first or use --force", name,
                      row.workers);
+    }
+    for (const auto& w : store::list_workers(db.sql(), {name, "vast"})) {
+      if (w.provider_ref && w.state != "deleted") {
+        if (!force) {
+          throw_conflict("account '{}' has vast.ai instance {} (worker '{}'), which may still "
+                         "bill; destroy it with 'gpuctl worker destroy {}' or use --force to "
+                         "forget it (the instance keeps running)",
+                         name, *w.provider_ref, w.name, w.name);
+        }
+        if (auto open = store::open_session_of_worker(db.sql(), w.id)) {
+          store::close_session(db.sql(), open->id, now, "removed");
+        }
+        if (left_running != nullptr) {
+          left_running->push_back(fmt::format("vast.ai instance {} (worker {})", *w.provider_ref, w.name));
+        }
+      }
     }
     auto open = store::open_sessions_of_account(db.sql(), row.id);
     if (!open.empty()) {
@@ -276,10 +293,25 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
 }
 
 Outcome
-remove_worker(store::Database& db, const std::string& name, Instant now)
+remove_worker(store::Database& db, const std::string& name, bool force, Instant now,
+              std::vector<std::string>* left_running)
 {
   return db.write([&] {
     auto row = store::require_worker(db.sql(), name);
+    if (row.provider == "vast" && row.provider_ref && row.state != "deleted") {
+      if (!force) {
+        throw_conflict("worker '{}' holds vast.ai instance {}, which may still bill; destroy it "
+                       "with 'gpuctl worker destroy {}' or use --force to forget it (the "
+                       "instance keeps running)",
+                       name, *row.provider_ref, name);
+      }
+      if (auto open = store::open_session_of_worker(db.sql(), row.id)) {
+        store::close_session(db.sql(), open->id, now, "removed");
+      }
+      if (left_running != nullptr) {
+        left_running->push_back(fmt::format("vast.ai instance {}", *row.provider_ref));
+      }
+    }
     if (auto open = store::open_session_of_worker(db.sql(), row.id)) {
       throw_conflict("worker '{}' has an open session ({}); stop it first with 'gpuctl session "
                      "stop {}'",

@@ -54,8 +54,11 @@ Outcome set_account(store::Database& db, const std::string& name,
                     const config::Config& cfg, Instant now);
 
 /// Removes an account. With workers it is refused (Error(conflict)) unless `force`, which removes
-/// them in the same transaction. Returns how many workers went with it.
-int remove_account(store::Database& db, const std::string& name, bool force, Instant now);
+/// them in the same transaction. A vast.ai instance that may still bill refuses it too unless
+/// `force`; then its session is closed ("removed") and it is listed in `left_running` (it keeps
+/// running at vast.ai). Returns how many workers went with it.
+int remove_account(store::Database& db, const std::string& name, bool force, Instant now,
+                   std::vector<std::string>* left_running = nullptr);
 
 /// All accounts, by name, with effective policies.
 std::vector<AccountView> list_accounts(store::Database& db, const config::Config& cfg,
@@ -81,8 +84,11 @@ void check_worker_spec(const WorkerSpec& spec);
 /// Registers a worker on an account. Same attributes again → unchanged; other attributes →
 /// Error(conflict); unknown account, bad name or options → Error(usage).
 Outcome add_worker(store::Database& db, const WorkerSpec& spec, Instant now);
-/// Removes a worker; Error(usage) when unknown.
-Outcome remove_worker(store::Database& db, const std::string& name, Instant now);
+/// Removes a worker; refused (Error(conflict)) while it has an open session, or — unless `force`
+/// — while it holds a vast.ai instance that may still bill. With `force` that instance's session
+/// is closed ("removed") and the instance is listed in `left_running`.
+Outcome remove_worker(store::Database& db, const std::string& name, bool force, Instant now,
+                      std::vector<std::string>* left_running = nullptr);
 /// Enables or disables a worker (disabled workers get no sessions or jobs).
 Outcome set_worker_enabled(store::Database& db, const std::string& name, bool enabled,
                            Instant now);
