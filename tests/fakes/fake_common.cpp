@@ -356,6 +356,9 @@ Reply FakeServer::run_route(Call& call, const std::vector<Route>& routes, bool& 
         } catch (const json::exception& e) {
             return Reply::json(400, {{"error", "invalid_request"},
                                      {"msg", std::string("fake: bad JSON value: ") + e.what()}});
+        } catch (const std::exception& e) {
+            return Reply::json(500, {{"error", "fake_error"},
+                                     {"msg", std::string("fake: handler failed: ") + e.what()}});
         }
     }
     return default_error_(other_method ? 405 : 404);
