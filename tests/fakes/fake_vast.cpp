@@ -170,9 +170,14 @@ struct SortKey {
 
 /// Three-way comparison of two rows by `keys` (nulls last in both directions).
 int compare_rows(const json& a, const json& b, const std::vector<SortKey>& keys) {
+    static const json null_value;
+    auto field = [](const json& row, const std::string& col) -> const json& {
+        auto it = row.find(col);
+        return it == row.end() ? null_value : *it;
+    };
     for (const auto& k : keys) {
-        const json va = a.contains(k.col) ? a[k.col] : json(nullptr);
-        const json vb = b.contains(k.col) ? b[k.col] : json(nullptr);
+        const json& va = field(a, k.col);
+        const json& vb = field(b, k.col);
         int c = order_values(va, vb);
         if (c != 0 && !va.is_null() && !vb.is_null() && k.desc) c = -c;
         if (c != 0) return c;
@@ -451,10 +456,12 @@ private:
         st_.destroyed.insert(id);
     }
 
-    /// The instance row as the API shows it at fake time `now` (spec §4.5).
-    json row(const Instance& inst, std::int64_t now) const {
-        json r = inst.row;
-        std::string image = r.value("image_uuid", std::string());
+    /// The fields of an instance that change with its state and the fake time (spec §4.6, §4.7):
+    /// actual_status, intended_status, cur_state, next_state, status_msg, gpu_util, gpu_temp,
+    /// uptime_mins, duration, and ports (null unless running); patched status fields win.
+    json status(const Instance& inst, std::int64_t now) const {
+        const json* image = inst.row.contains("image_uuid") ? &inst.row["image_uuid"] : nullptr;
+        std::string img = image && image->is_string() ? image->get<std::string>() : "";
         json actual = "stopped", cur = "stopped", next = "stopped", msg = nullptr;
         std::int64_t running_since = 0;
         if (inst.intended == "running" && inst.holding) {
@@ -464,35 +471,49 @@ private:
                 actual = nullptr;
             } else if (t < inst.null_s + inst.loading_s) {
                 actual = "loading";
-                msg = "Pulling image " + image;
+                msg = "Pulling image " + img;
             } else {
                 actual = "running";
-                msg = "success, running " + image;
+                msg = "success, running " + img;
                 running_since = inst.boot_at + inst.null_s + inst.loading_s;
             }
         } else if (inst.intended == "running") {
             next = "running";
             msg = "Scheduling: waiting for the machine's GPUs";
         }
-        r["actual_status"] = actual;
-        r["intended_status"] = inst.intended;
-        r["cur_state"] = cur;
-        r["next_state"] = next;
-        r["status_msg"] = msg;
-        for (const auto& [k, v] : inst.manual.items()) r[k] = v;
-        bool running = r["actual_status"] == "running";
-        r["gpu_util"] = running ? inst.gpu_util : json(nullptr);
-        r["gpu_temp"] = running ? json(41.0) : json(nullptr);
-        r["uptime_mins"] = running && running_since
-                               ? json(static_cast<double>(now - running_since) / 60.0)
-                               : json(nullptr);
-        if (!running) r["ports"] = nullptr;
-        r["duration"] = r["end_date"].get<double>() - static_cast<double>(now);
+        json st = {{"actual_status", actual}, {"intended_status", inst.intended},
+                   {"cur_state", cur}, {"next_state", next}, {"status_msg", msg}};
+        for (const auto& [k, v] : inst.manual.items()) st[k] = v;
+        bool running = st["actual_status"] == "running";
+        st["gpu_util"] = running ? inst.gpu_util : json(nullptr);
+        st["gpu_temp"] = running ? json(41.0) : json(nullptr);
+        st["uptime_mins"] = running && running_since
+                                ? json(static_cast<double>(now - running_since) / 60.0)
+                                : json(nullptr);
+        if (!running) st["ports"] = nullptr;
+        const json& end = inst.row["end_date"];
+        st["duration"] = end.is_number() ? json(end.get<double>() - static_cast<double>(now)) : json();
+        return st;
+    }
+
+    /// Column `col` of an instance, given its status(): the status field or the stored one.
+    static json column(const Instance& inst, const json& st, const std::string& col) {
+        if (auto it = st.find(col); it != st.end()) return *it;
+        if (auto it = inst.row.find(col); it != inst.row.end()) return *it;
+        return nullptr;
+    }
+
+    /// The instance row as the API shows it at fake time `now` (spec §4.5).
+    json row(const Instance& inst, std::int64_t now) const {
+        json r = inst.row;
+        const json st = status(inst, now);
+        for (const auto& [k, v] : st.items()) r[k] = v;
         return r;
     }
 
     /// Builds the static row of a new instance from `offer` and a create body (spec §3.1).
-    json new_row(std::int64_t id, const json& offer, const json& body, std::int64_t now) const {
+    /// The id-dependent fields are set by add_instance().
+    json new_row(const json& offer, const json& body, std::int64_t now) const {
         json env = json::array();
         json ports = {{"22/tcp", json::array({{{"HostIp", "0.0.0.0"}, {"HostPort", "40001"}}})}};
         auto add_env = [&](const std::string& k, const std::string& v) {
@@ -541,7 +562,7 @@ private:
         };
         json args = body.contains("args") && body["args"].is_array() ? body["args"] : json::array();
         return {
-            {"id", id}, {"machine_id", offer.value("machine_id", json(nullptr))},
+            {"machine_id", offer.value("machine_id", json(nullptr))},
             {"host_id", offer.value("host_id", json(nullptr))},
             {"bundle_id", offer.value("bundle_id", json(nullptr))},
             {"label", str_or_null("label")}, {"image_uuid", str_or_null("image")},
@@ -569,8 +590,6 @@ private:
             {"inet_down", offer.value("inet_down", json(nullptr))},
             {"inet_up_cost", offer.value("inet_up_cost", json(nullptr))},
             {"inet_down_cost", offer.value("inet_down_cost", json(nullptr))},
-            {"ssh_host", "ssh" + std::to_string(id % 9 + 1) + ".vast.ai"},
-            {"ssh_port", 20000 + id % 40000}, {"ssh_idx", std::to_string(id % 9 + 1)},
             {"public_ipaddr", offer.value("public_ipaddr", json(nullptr))},
             {"local_ipaddrs", "10.0.0.2"}, {"direct_port_start", 40000},
             {"direct_port_end", 40010}, {"direct_port_count", offer.value("direct_port_count", 0)},
@@ -588,18 +607,23 @@ private:
             {"verification", offer.value("verification", json(nullptr))},
             {"rentable", true}, {"static_ip", offer.value("static_ip", false)},
             {"external", offer.value("external", false)}, {"volume_info", json::array()},
-            {"jupyter_token", hex_key("jupyter:" + std::to_string(id))},
             {"hosting_type", offer.value("hosting_type", 0)}};
     }
 
-    /// Creates an instance on `offer` (already checked) and returns it.
-    Instance& create(const json& offer, const json& body, std::int64_t now, bool start) {
+    /// Adds an instance with the next id, the static `row` (from new_row) on `machine`, booting
+    /// now when `start`, else stopped; returns it.
+    Instance& add_instance(json row, std::int64_t machine, std::int64_t now, bool start) {
         std::int64_t id = st_.next_id++;
         Instance inst;
         inst.id = id;
-        inst.machine_id = offer.value("machine_id", std::int64_t{900000} + id);
-        inst.row = new_row(id, offer, body, now);
-        inst.row["machine_id"] = inst.machine_id;
+        inst.machine_id = machine;
+        row["id"] = id;
+        row["machine_id"] = machine;
+        row["ssh_host"] = "ssh" + std::to_string(id % 9 + 1) + ".vast.ai";
+        row["ssh_port"] = 20000 + id % 40000;
+        row["ssh_idx"] = std::to_string(id % 9 + 1);
+        row["jupyter_token"] = hex_key("jupyter:" + std::to_string(id));
+        inst.row = std::move(row);
         inst.api_key = hex_key("instance:" + std::to_string(id));
         auto& ref = st_.instances[id] = std::move(inst);
         if (start)
@@ -748,7 +772,7 @@ private:
                                      {"msg", "error 410/3907: no_such_ask Instance type " + n +
                                                  " is no longer available."}});
         bool start = !unavailable && body.value("target_state", std::string("running")) != "stopped";
-        Instance& inst = create(*offer, body, now, start);
+        Instance& inst = add_instance(new_row(*offer, body, now), machine, now, start);
         return Reply::json(200, {{"success", true}, {"new_contract", inst.id},
                                  {"instance_api_key", inst.api_key}});
     }
@@ -824,40 +848,53 @@ private:
             cursor = t["values"];
         }
 
+        // Filter and sort light views (the filter and order columns only); full rows for the page.
+        std::set<std::string> needed;
+        for (const auto& [col, ops] : filters.items()) needed.insert(col);
+        for (const auto& k : keys) needed.insert(k.col);
+        static const std::set<std::string> live{"actual_status", "intended_status", "cur_state",
+                                                "next_state", "status_msg", "gpu_util", "gpu_temp",
+                                                "uptime_mins", "duration", "ports"};
+        bool need_status = std::any_of(needed.begin(), needed.end(),
+                                       [](const std::string& col) { return live.contains(col); });
         json label_counts = json::object();
-        std::vector<json> rows;
+        std::vector<std::pair<json, const Instance*>> rows;
         for (const auto& [id, inst] : st_.instances) {
-            json r = row(inst, c.now);
-            std::string label = r["label"].is_string() ? r["label"].get<std::string>() : "";
-            label_counts[label] = label_counts.value(label, 0) + 1;
+            const json st = need_status ? status(inst, c.now) : json::object();
+            json label = column(inst, st, "label");
+            std::string name = label.is_string() ? label.get<std::string>() : "";
+            label_counts[name] = label_counts.value(name, 0) + 1;
+            json view = json::object();
+            for (const auto& col : needed) view[col] = column(inst, st, col);
             bool ok = true;
             for (const auto& [col, ops] : filters.items())
-                if (!match_column(r, col, ops)) {
+                if (!match_column(view, col, ops)) {
                     ok = false;
                     break;
                 }
-            if (ok) rows.push_back(std::move(r));
+            if (ok) rows.emplace_back(std::move(view), &inst);
         }
-        std::sort(rows.begin(), rows.end(),
-                  [&](const json& a, const json& b) { return compare_rows(a, b, keys) < 0; });
+        std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+            return compare_rows(a.first, b.first, keys) < 0;
+        });
         std::size_t start = 0;
         if (cursor)
-            while (start < rows.size() && compare_rows(rows[start], *cursor, keys) <= 0) ++start;
+            while (start < rows.size() && compare_rows(rows[start].first, *cursor, keys) <= 0) ++start;
         std::size_t end = std::min(rows.size(), start + static_cast<std::size_t>(limit));
         json page = json::array();
         bool all_cols = !cols.is_array() || std::find(cols.begin(), cols.end(), "*") != cols.end();
         for (std::size_t i = start; i < end; ++i) {
+            json full = row(*rows[i].second, c.now);
             if (all_cols) {
-                page.push_back(rows[i]);
+                page.push_back(std::move(full));
             } else {
                 json sel = json::object();
                 for (const auto& k : cols)
-                    if (k.is_string())
-                        sel[k.get<std::string>()] = rows[i].value(k.get<std::string>(), json());
+                    if (k.is_string()) sel[k.get<std::string>()] = full.value(k.get<std::string>(), json());
                 page.push_back(std::move(sel));
             }
         }
-        json next = end < rows.size() ? json(make_token(rows[end - 1], keys)) : json(nullptr);
+        json next = end < rows.size() ? json(make_token(rows[end - 1].first, keys)) : json(nullptr);
         return Reply::json(200, {{"success", true}, {"instances_found", page.size()},
                                  {"total_instances", rows.size()}, {"label_counts", label_counts},
                                  {"next_token", next}, {"instances", page}});
@@ -1036,9 +1073,10 @@ private:
                          {"label", b.contains("label") ? b["label"] : json()},
                          {"disk", b.value("disk", 32.0)}, {"runtype", "ssh_direc ssh_proxy"}};
             json ids = json::array();
+            const json tmpl = new_row(offer, body, c.now);
             for (int i = 0; i < count; ++i) {
-                offer["machine_id"] = 900000 + st_.next_id; // own machine, never a catalogue one
-                Instance& inst = create(offer, body, c.now, false);
+                // each on its own machine, never a catalogue one
+                Instance& inst = add_instance(tmpl, 900000 + st_.next_id, c.now, false);
                 if (b.contains("gpu_util")) inst.gpu_util = b["gpu_util"];
                 std::string status = b.value("actual_status", std::string("running"));
                 if (status != "stopped") {
