@@ -87,7 +87,9 @@ struct Call {
     std::optional<std::pair<std::string, std::string>> basic() const;
 };
 
-/// A route or control handler: returns the answer or throws HttpError.
+/// A route or control handler: returns the answer or throws HttpError. Any other exception is
+/// answered too: a nlohmann::json error (a body field of the wrong type) as 400
+/// `{"error": "invalid_request", "msg"}`, another std::exception as 500 `{"error": "fake_error"}`.
 using Handler = std::function<Reply(Call&)>;
 
 /// Decodes standard base64 (padding optional); nullopt on invalid input.
