@@ -42,7 +42,13 @@ FakeServer::~FakeServer()
   if (m_pid > 0) {
     kill(m_pid, SIGTERM);
     int status = 0;
-    waitpid(m_pid, &status, 0);
+    for (int i = 0; i < 200 && waitpid(m_pid, &status, WNOHANG) == 0; ++i) {
+      usleep(10000);
+    }
+    if (waitpid(m_pid, &status, WNOHANG) == 0) { // a wedged fake must not hang the suite
+      kill(m_pid, SIGKILL);
+      waitpid(m_pid, &status, 0);
+    }
   }
 }
 

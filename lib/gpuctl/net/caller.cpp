@@ -182,7 +182,13 @@ Caller::call(const Operation& op, const Request& request, const std::vector<std:
     const bool last_attempt = attempt + 1 >= attempts;
     Response response;
     try {
-      response = m_transport.perform(request, m_timeouts);
+      if (op.retry_safe) {
+        response = m_transport.perform(request, m_timeouts);
+      } else {
+        Request fresh = request;
+        fresh.fresh_connection = true;
+        response = m_transport.perform(fresh, m_timeouts);
+      }
     } catch (const TransportError& e) {
       if (interrupted()) {
         throw Error(ErrorKind::interrupted, "interrupted");

@@ -210,6 +210,10 @@ public:
     set(m_easy, CURLOPT_HEADERDATA, &response);
     set(m_easy, CURLOPT_NOPROGRESS, 0L);
     set(m_easy, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    if (req.fresh_connection) {
+      set(m_easy, CURLOPT_FRESH_CONNECT, 1L);
+      set(m_easy, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (!req.basic_auth.first.empty()) {
       set(m_easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
       set(m_easy, CURLOPT_USERNAME, req.basic_auth.first.c_str());

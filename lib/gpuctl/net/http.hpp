@@ -26,6 +26,10 @@ struct Request {
   bool has_body = false;
   /// HTTP Basic credentials (user, password), encoded by libcurl; empty user = none.
   std::pair<std::string, std::string> basic_auth;
+  /// Send on a new connection. libcurl silently re-sends a request whose reused keep-alive
+  /// connection closed without an answer; a call that creates something must never be sent
+  /// twice that way, so the Caller sets this for operations that are not retry-safe.
+  bool fresh_connection = false;
 };
 
 /// One HTTP response.
