@@ -234,6 +234,7 @@ rent(store::Database& db, Env& e, const RentRequest& r)
   }
   vast::OfferQuery q;
   q.id = r.offer_id;
+  q.defaults = false;
   q.disk_gb = r.disk_gb;
   q.limit = 1;
   auto offers = c.search_offers(q);

@@ -178,7 +178,10 @@ Client::expect_ok(const net::Operation& o, const net::Response& r)
 std::vector<Offer>
 Client::search_offers(const OfferQuery& q)
 {
-  json f = {{"verified", {{"eq", true}}}, {"external", {{"eq", false}}}, {"rentable", {{"eq", true}}}};
+  json f = {{"rentable", {{"eq", true}}}};
+  if (q.defaults) {
+    f = {{"verified", {{"eq", true}}}, {"external", {{"eq", false}}}, {"rentable", {{"eq", true}}}};
+  }
   if (q.gpu) {
     std::string g = *q.gpu;
     std::replace(g.begin(), g.end(), '_', ' ');

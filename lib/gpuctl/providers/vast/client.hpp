@@ -31,7 +31,7 @@ struct Offer {
 };
 
 /// Filters of `gpuctl offers search`; unset = no filter. The verified/external/rentable defaults
-/// of the official CLI always apply (§2.1).
+/// of the official CLI apply unless `defaults` is off (§2.1).
 struct OfferQuery {
   std::optional<std::string> gpu;      ///< "RTX_4090" or "RTX 4090"
   std::optional<int> num_gpus;
@@ -44,6 +44,9 @@ struct OfferQuery {
   std::string order = "price";
   int limit = 20;
   double disk_gb = 16; ///< allocated_storage, prices the disk into dph_total
+  /// The official CLI's verified/external defaults (§2.1); off when looking up one offer by id
+  /// (rentable still applies).
+  bool defaults = true;
 };
 
 /// What an instance is created from (and re-created from by `wake`).
