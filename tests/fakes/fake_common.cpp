@@ -378,6 +378,10 @@ std::optional<FakeServer::Fault> FakeServer::take_fault(const std::string& metho
                                                          const std::string& path) {
     for (auto it = faults_.begin(); it != faults_.end(); ++it) {
         if (it->method != method || !match_path(it->pattern, path)) continue;
+        if (it->skip > 0) {
+            --it->skip;
+            return std::nullopt;
+        }
         Fault f = *it;
         if (it->count > 0 && --it->count == 0) faults_.erase(it);
         return f;
@@ -500,6 +504,8 @@ void FakeServer::install_common_controls() {
         f.method = route.substr(0, sp);
         f.pattern = normalise_(route.substr(sp + 1));
         f.count = b.value("count", 1);
+        f.skip = b.value("skip", 0);
+        if (f.skip < 0) return control_error("skip must be >= 0");
         f.mode = b.value("mode", std::string("status"));
         if (f.mode != "status" && f.mode != "delay" && f.mode != "reset" && f.mode != "truncate" &&
             f.mode != "malformed" && f.mode != "after")

@@ -157,6 +157,7 @@ private:
         std::string method;
         std::string pattern;
         int count = 1; // -1: unlimited
+        int skip = 0;  // matching calls to let through first
         std::string mode;
         int status = 0;
         std::optional<std::string> retry_after;

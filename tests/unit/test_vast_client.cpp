@@ -367,7 +367,8 @@ TEST_CASE("every vast call: 500, timeout, reset and malformed JSON are retried o
         }
         CHECK(creates <= 1); // a delayed create is logged only once the fake answers
         int labelled = 0;
-        for (const auto& i : rig.fake.state()["instances"]) {
+        const json st = rig.fake.state();
+        for (const auto& i : st["instances"]) {
           labelled += i.dump().find("gpuctl:1:1") != std::string::npos;
         }
         CHECK(labelled <= 1); // at most the one attempt created something

@@ -123,7 +123,11 @@ sync_quota(store::Database& db, Env& e, const std::string& name)
                     a.name);
       }
       s.ledger_used_h = weekly->used_h;
-      s.adjustment_h = std::round((s.provider_used_h - s.ledger_used_h) * 3600.0) / 3600.0;
+      // Whole seconds; +0.0 rather than -0.0 when the figures already agree.
+      s.adjustment_h = std::round((s.provider_used_h - s.ledger_used_h) * 3600.0) / 3600.0 + 0.0;
+      if (std::abs(s.adjustment_h) < 0.5 / 3600.0) {
+        s.adjustment_h = 0;
+      }
       if (s.adjustment_h != 0) {
         store::insert_adjustment(db.sql(), a.id, now, "weekly", s.adjustment_h, "quota --sync");
       }

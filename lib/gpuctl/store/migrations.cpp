@@ -104,7 +104,7 @@ CREATE INDEX plan_slots_worker ON plan_slots(worker_id, start_at);
 )sql",
     // 4: provider calls: intents bracket calls that create or change something (DESIGN §3),
     // api_calls paces calls per endpoint and key across processes; one vast.ai instance is
-    // registered at most once.
+    // registered at most once; worker ids are never reused (they name vast.ai instances).
     R"sql(
 CREATE TABLE intents(
   id INTEGER PRIMARY KEY,
@@ -126,6 +126,11 @@ CREATE TABLE api_calls(
 );
 CREATE UNIQUE INDEX workers_vast_instance ON workers(provider_ref)
   WHERE provider = 'vast' AND provider_ref IS NOT NULL;
+CREATE TABLE id_seq(name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+INSERT INTO id_seq(name, last) VALUES ('workers', MAX(
+  (SELECT COALESCE(MAX(id), 0) FROM workers),
+  (SELECT COALESCE(MAX(worker_id), 0) FROM events),
+  (SELECT COALESCE(MAX(worker_id), 0) FROM sessions)));
 )sql",
 };
 

@@ -186,10 +186,18 @@ list_workers(SQLite::Database& db, const WorkerFilter& f)
 std::int64_t
 insert_worker(SQLite::Database& db, const WorkerRow& r)
 {
+  // Worker ids are never reused (migration 4's id_seq): a vast.ai label gpuctl:<id>:<gen> of a
+  // removed worker's instance, still running, must never match a new worker's.
+  SQLite::Statement next(db, "UPDATE id_seq SET last = last + 1 WHERE name = 'workers' RETURNING last");
+  if (!next.executeStep()) {
+    throw std::runtime_error("id_seq has no 'workers' row");
+  }
+  const std::int64_t id = next.getColumn(0).getInt64();
+  next.reset();
   SQLite::Statement st(db, "INSERT INTO workers(name, account_id, provider, gpu, gpu_count, "
                            "enabled, state, control, host, provider_ref, spec_json, "
-                           "price_usd_per_hour, created_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                           "price_usd_per_hour, created_at, id) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.name);
   st.bind(2, r.account_id);
   st.bind(3, r.provider);
@@ -203,8 +211,9 @@ insert_worker(SQLite::Database& db, const WorkerRow& r)
   st.bind(11, r.spec_json);
   bind_opt(st, 12, r.price_usd_per_hour);
   st.bind(13, static_cast<std::int64_t>(r.created_at.time_since_epoch().count()));
+  st.bind(14, id);
   st.exec();
-  return db.getLastInsertRowid();
+  return id;
 }
 
 void

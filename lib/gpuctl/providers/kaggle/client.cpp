@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
+#include <set>
 #include <filesystem>
 #include <fstream>
 
@@ -81,9 +83,14 @@ parse_duration(const json& v)
     return std::nullopt;
   }
   s.pop_back();
+  // Digits with an optional fraction only: strtod alone would take "nan", "inf", " 5", "0x10".
+  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) ||
+      s.find_first_not_of("0123456789.") != std::string::npos) {
+    return std::nullopt;
+  }
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || d < 0) {
+  if (end != s.c_str() + s.size() || !std::isfinite(d)) {
     return std::nullopt;
   }
   return d;
@@ -163,6 +170,9 @@ Client::rpc(const std::string& service_method, const json& body, bool retry_safe
 std::pair<bool, std::string>
 Client::introspect()
 {
+  if (m_auth.kind != Auth::Kind::token) {
+    return {false, ""}; // a legacy key is not a token: never send it to IntrospectToken
+  }
   json r = rpc("security.OAuthService/IntrospectToken", {{"token", m_auth.secret}}, true);
   return {r.value("active", false), str(r, "username")};
 }
@@ -232,6 +242,7 @@ Client::output(const std::string& owner, const std::string& slug)
 {
   Output out;
   std::string token;
+  std::set<std::string> seen;
   for (int page = 0;; ++page) {
     json body = {{"userName", owner}, {"kernelSlug", slug}, {"pageSize", 100}};
     if (!token.empty()) {
@@ -249,6 +260,12 @@ Client::output(const std::string& owner, const std::string& slug)
     token = str(r, "nextPageToken");
     if (token.empty()) {
       return out;
+    }
+    if (!seen.insert(token).second || page >= 1000) {
+      throw Error(ErrorKind::provider,
+                  fmt::format("Kaggle ListKernelSessionOutput: the server repeated page token "
+                              "'{}' (or sent over 1000 pages); giving up",
+                              token));
     }
   }
 }
