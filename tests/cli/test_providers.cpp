@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <csignal>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -425,4 +427,37 @@ TEST_CASE("account check verifies credentials against the provider")
   CHECK(log[log.size() - 2]["path"] == "/v1/security.OAuthService/IntrospectToken");
   CHECK(log.back()["headers"]["Authorization"] == "Bearer [REDACTED]");
   CHECK(u.cli.run({"account", "check", "nobody"}).code == 2);
+}
+
+TEST_CASE("pacing is shared through the state file: a second process waits for the endpoint's slot")
+{
+  VastUser u;
+  write_file(u.cli.dir() / "config.toml", "[providers.vast]\npace = \"60s\"\n");
+  auto first = u.cli.ok({"worker", "sync"});
+  CHECK(first.err.find("test: sleep") == std::string::npos);
+  auto second = u.cli.ok({"worker", "sync"}); // another process, well within 60 s
+  auto at = second.err.find("gpuctl: test: sleep ");
+  REQUIRE(at != std::string::npos);
+  long ms = std::stol(second.err.substr(at + 20));
+  CHECK(ms > 50000);
+  CHECK(ms <= 60000);
+}
+
+TEST_CASE("SIGINT cuts a Retry-After wait short: exit 130, nothing half-written")
+{
+  VastUser u;
+  u.fake.fault("POST /api/v0/bundles/", "status", 1, {{"status", 429}, {"retry_after", "300"}});
+  auto env = u.cli.env;
+  env.erase("GPUCTL_TEST_SLEEP"); // a real wait this time
+  auto started = std::chrono::steady_clock::now();
+  int pid = spawn_gpuctl({"offers", "search"}, env);
+  // Event-driven: signal once the fake has seen the request (gpuctl is then waiting).
+  for (int i = 0; i < 500 && u.fake.log().empty(); ++i) {
+    usleep(10000);
+  }
+  REQUIRE_FALSE(u.fake.log().empty());
+  usleep(100000); // let it enter the wait
+  kill(pid, SIGINT);
+  CHECK(wait_exit(pid) == 130);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
 }

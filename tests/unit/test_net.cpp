@@ -205,3 +205,25 @@ TEST_CASE("pacing waits what the pacer says before each paced call")
   CHECK(asked == std::vector<std::string>{"GET /api/v1/instances/|k1|1000", "GET /api/v1/instances/|k1|1000"});
   CHECK(rig.sleeper.waits == std::vector<Millis>{Millis(650)});
 }
+
+#include "gpuctl/store/database.hpp"
+#include "gpuctl/store/provider_state.hpp"
+#include "support/support.hpp"
+
+TEST_CASE("api call slots: each reservation comes at least the gap after the previous one")
+{
+  gpuctl::test::TempDir dir;
+  auto db = gpuctl::store::Database::open(dir / "state.db", gpuctl::store::Access::write);
+  auto reserve = [&](std::int64_t now_ms) {
+    return db.write([&] {
+      return gpuctl::store::reserve_api_call(db.sql(), "vast", "GET /api/v1/instances/", "k", 1000, now_ms);
+    });
+  };
+  CHECK(reserve(10000) == 0);
+  CHECK(reserve(10200) == 800);  // slot at 11000
+  CHECK(reserve(10300) == 1700); // slot at 12000
+  CHECK(reserve(20000) == 0);    // long after: at once
+  CHECK(db.write([&] {
+    return gpuctl::store::reserve_api_call(db.sql(), "vast", "GET /api/v1/instances/", "other", 1000, 20000);
+  }) == 0); // another key has its own slots
+}
