@@ -14,6 +14,7 @@ _gpuctl_providers="kaggle colab vast ssh"
 _gpuctl_strategies="24x7 burst economy"
 _gpuctl_formats="table gantt json ics"
 _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_margin concurrent max_usd_per_day credentials all"
+_gpuctl_order_keys="price reliability score gpu_ram inet_down num_gpus dlperf cuda"
 _gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
 _gpuctl_global_value_opts=" --db --config --tz "
 _gpuctl_policy_opts="--weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day"
@@ -27,12 +28,17 @@ _gpuctl_leaf_opts()
     "account rm") echo "--force" ;;
     "worker add") echo "--account --gpu --gpu-count --host --instance-id --price" ;;
     "worker list") echo "--account --provider" ;;
+    "worker rm") echo "--force" ;;
+    "worker sync") echo "--account --adopt" ;;
+    "worker destroy") echo "-y --yes" ;;
     "session start") echo "--at" ;;
     "session stop") echo "--at --reason" ;;
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
-    quota) echo "--warnings" ;;
+    quota) echo "--warnings --sync" ;;
     schedule) echo "--strategy --from --days --keep --format --providers --save" ;;
+    "offers search") echo "--gpu --num-gpus --max-price --region --min-reliability --order --limit --disk --account" ;;
+    "offers rent") echo "--name --account --image --disk --onstart --env --max-price --wait" ;;
     esac
 }
 
@@ -54,7 +60,13 @@ _gpuctl_takes_value()
         "session add:--start" | "session add:--end" | \
         "session list:--worker" | "session list:--since" | \
         "schedule:--strategy" | "schedule:--from" | "schedule:--days" | "schedule:--keep" | \
-        "schedule:--format" | "schedule:--providers")
+        "schedule:--format" | "schedule:--providers" | \
+        "worker sync:--account" | \
+        "offers search:--gpu" | "offers search:--num-gpus" | "offers search:--max-price" | \
+        "offers search:--region" | "offers search:--min-reliability" | "offers search:--order" | \
+        "offers search:--limit" | "offers search:--disk" | "offers search:--account" | \
+        "offers rent:--name" | "offers rent:--account" | "offers rent:--image" | "offers rent:--disk" | \
+        "offers rent:--onstart" | "offers rent:--env" | "offers rent:--max-price")
         return 0 ;;
     esac
     return 1
@@ -80,6 +92,26 @@ _gpuctl_provider_list()
         [[ ,$head == *",$p,"* ]] || left+=("$p")
     done
     mapfile -t COMPREPLY < <(compgen -P "$head" -W "${left[*]}" -- "$last")
+}
+
+# Completes the last item of a comma-separated --order list ("price,-rel" -> "price,-reliability"),
+# keeping its '-' (descending) and leaving out the keys already in it.
+_gpuctl_order_list()
+{
+    local cur=$1 head='' last=$1 sign='' k
+    if [[ $cur == *,* ]]; then
+        head=${cur%,*},
+        last=${cur##*,}
+    fi
+    if [[ $last == -* ]]; then
+        sign=-
+        last=${last#-}
+    fi
+    local -a left=()
+    for k in $_gpuctl_order_keys; do
+        [[ ,$head == *",$k,"* || ,$head == *",-$k,"* ]] || left+=("$k")
+    done
+    mapfile -t COMPREPLY < <(compgen -P "$head$sign" -W "${left[*]}" -- "$last")
 }
 
 # Expands a leading ~ or ~user the way the shell would (COMP_WORDS holds it unexpanded).
@@ -206,7 +238,7 @@ _gpuctl()
         fi
         if [[ -z $cmd ]]; then
             cmd=$word
-        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session)$ ]]; then
+        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session|offers)$ ]]; then
             sub=$word
         else
             ((npos++))
@@ -228,13 +260,14 @@ _gpuctl()
         [[ ${COMP_WORDS[COMP_CWORD]} == --*=* ]] && prefix="$opt="
         COMPREPLY=()
         case $opt in
-        --db | --config | --credentials)
+        --db | --config | --credentials | --onstart)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$value")
             ;;
         --tz) _gpuctl_zones "$value" ;;
         --provider) _gpuctl_reply "$_gpuctl_providers" "$value" ;;
         --providers) _gpuctl_provider_list "$value" ;;
+        --order) _gpuctl_order_list "$value" ;;
         --strategy) _gpuctl_reply "$_gpuctl_strategies" "$value" ;;
         --format) _gpuctl_reply "$_gpuctl_formats" "$value" ;;
         --reset) _gpuctl_reply "$_gpuctl_reset_fields" "$value" ;;
@@ -259,14 +292,16 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota schedule status" ;;
+    "") words_here="version init config account worker session quota schedule status offers" ;;
     config) words_here="show path" ;;
-    account) words_here="add set list show rm" ;;
-    worker) words_here="add list show rm enable disable" ;;
+    account) words_here="add set list show check rm" ;;
+    worker) words_here="add list show rm sync start stop destroy enable disable" ;;
     session) words_here="start stop add list" ;;
-    "account set" | "account show" | "account rm")
+    offers) words_here="search rent" ;;
+    "account set" | "account show" | "account check" | "account rm")
         ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
-    "worker show" | "worker rm" | "worker enable" | "worker disable" | \
+    "worker show" | "worker rm" | "worker start" | "worker stop" | "worker destroy" | \
+        "worker enable" | "worker disable" | \
         "session start" | "session stop" | "session add")
         ((npos == 0)) && words_here=$(_gpuctl_names workers) ;;
     quota)
