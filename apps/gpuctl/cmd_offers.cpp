@@ -5,6 +5,7 @@
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
+#include "gpuctl/quota/service.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -64,7 +65,10 @@ register_offers(CLI::App& app, Registry& r)
     auto* o_gpu = sub->add_option("--gpu", *gpu, "GPU model, e.g. RTX_4090 (underscores = spaces)");
     auto* o_num = sub->add_option("--num-gpus", *num, "GPUs per offer")->check(whole_arg());
     auto* o_max = sub->add_option("--max-price", *max_price, "USD per hour, at most")->check(decimal_arg());
-    sub->add_option("--region", *regions, "two-letter country codes (US,CA)")->delimiter(',');
+    // One value per occurrence (repeat or comma-separate), so a positional after it is not eaten.
+    sub->add_option("--region", *regions, "two-letter country codes (US,CA)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
     auto* o_rel = sub->add_option("--min-reliability", *rel, "0 to 1")->check(decimal_arg());
     sub->add_option("--order", q->order,
                     "sort keys: price, reliability, score, gpu_ram, inet_down, num_gpus, dlperf, "
@@ -132,7 +136,8 @@ register_offers(CLI::App& app, Registry& r)
     sub->add_option("--image", req->image, "docker image, e.g. pytorch/pytorch:latest")->required();
     sub->add_option("--disk", req->disk_gb, "disk GB (default 16)")->check(decimal_arg());
     auto* o_onstart = sub->add_option("--onstart", *onstart, "a script run when the instance starts");
-    sub->add_option("--env", *envs, "KEY=VALUE for the container (repeatable)");
+    sub->add_option("--env", *envs, "KEY=VALUE for the container (repeatable)")
+        ->allow_extra_args(false);
     auto* o_max = sub->add_option("--max-price", *max_price, "refuse if the offer costs more USD/h")->check(decimal_arg());
     sub->add_flag("--wait", *wait, "wait until the instance runs (up to providers.vast.start_timeout)");
     r.on(sub, [=](Context& ctx) {
@@ -161,11 +166,17 @@ register_offers(CLI::App& app, Registry& r)
       auto res = cloud::rent(db, ctx.cloud(), *req);
       ctx.flush_warnings();
       auto w = res.worker;
-      if (*wait && !res.unchanged) {
+      if (*wait && w.state != "online") {
         w = cloud::wait_until_online(db, ctx.cloud(), req->worker);
       }
       if (ctx.json()) {
-        ctx.print_json(output::worker_json(w));
+        nlohmann::ordered_json session = nullptr;
+        for (auto& [id, open] : quota::open_session_deadlines(db, ctx.config(), ctx.now())) {
+          if (open.session.worker_id == w.id) {
+            session = output::worker_session_json(open);
+          }
+        }
+        ctx.print_json(output::worker_json(w, session));
       } else if (res.unchanged) {
         ctx.note(fmt::format("worker {} already rents instance {}; nothing done", w.name,
                              res.instance_id));

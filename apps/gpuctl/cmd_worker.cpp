@@ -170,7 +170,7 @@ register_worker(CLI::App& app, Registry& r)
       std::vector<std::string> left;
       fleet::remove_worker(db, *name, *force, ctx.now(), &left);
       for (const auto& l : left) {
-        ctx.warn(fmt::format("{} is still running at vast.ai and is no longer tracked", l));
+        ctx.warn(fmt::format("{} is still running (and billing) and is no longer tracked", l));
       }
       if (ctx.json()) {
         ctx.print_json({{"worker", *name}, {"removed", true}, {"left_running", left}});
@@ -194,9 +194,10 @@ register_worker(CLI::App& app, Registry& r)
       ctx.flush_warnings();
       bool failed = false;
       for (const auto& a : rep.accounts) {
-        if (a.error) {
+        if (a.error) { // an error line even with --quiet: cron must see why it exits 3
           failed = true;
-          ctx.warn(fmt::format("account {}: {}; nothing was decided for it", a.name, *a.error));
+          std::cerr << fmt::format("gpuctl: error: account {}: {}; nothing was decided for it\n",
+                                   a.name, *a.error);
         }
       }
       if (ctx.json()) {

@@ -118,7 +118,7 @@ TEST_CASE("a Colab account with 10 h used today has 2 h left, and says it is an 
   CHECK(cli.ok({"quota"}).out.find("estimates") != std::string::npos);
 }
 
-TEST_CASE("deadline 19:30 from an 08:00 start; warnings from 18:30; exit 1 after 19:30")
+TEST_CASE("deadline 19:30 from an 08:00 start, warnings from 18:30, exit 1 after 19:30")
 {
   Cli cli;
   kaggle_fleet(cli);
@@ -258,13 +258,13 @@ TEST_CASE("session stop, list and bad input")
   CHECK(file_hash(cli.db_path()) == before);
 }
 
-TEST_CASE("a disabled worker takes no new session; accounts without budget are safe with null share")
+TEST_CASE("a disabled worker takes no new session, accounts without budget are safe with null share")
 {
   Cli cli;
   cli.ok({"account", "add", "lab", "--provider", "ssh"});
   cli.ok({"worker", "add", "box", "--account", "lab", "--host", "me@box", "--price", "0.5"});
-  cli.ok({"account", "add", "rent", "--provider", "vast", "--max-usd-per-day", "2"});
-  cli.ok({"worker", "add", "v1", "--account", "rent", "--price", "0.8"});
+  cli.ok({"account", "add", "rentals", "--provider", "vast", "--max-usd-per-day", "2"});
+  cli.ok({"worker", "add", "v1", "--account", "rentals", "--price", "0.8"});
   cli.ok({"worker", "disable", "box"});
   CHECK(cli.run({"session", "start", "box"}).code == 2);
   cli.ok({"worker", "enable", "box"});
@@ -278,7 +278,7 @@ TEST_CASE("a disabled worker takes no new session; accounts without budget are s
   CHECK(q["next_reset"].is_null());
   // vast: money accounted from the session's recorded $/h.
   cli.ok({"session", "add", "v1", "--start", "02:00", "--end", "04:00"});
-  json v = cli.ok({"quota", "rent", "--json"}).json();
+  json v = cli.ok({"quota", "rentals", "--json"}).json();
   CHECK(v["spend"]["spent_usd"] == doctest::Approx(1.6));
   CHECK(v["spend"]["max_usd_per_day"] == 2.0);
   CHECK(v["status"] == "warning");

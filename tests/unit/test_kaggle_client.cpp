@@ -184,7 +184,7 @@ TEST_CASE("kaggle enum spellings and protobuf durations are parsed leniently")
   CHECK_FALSE(kaggle::KernelStatus{"QUEUED", ""}.terminal());
 }
 
-TEST_CASE("kaggle introspect: Bearer token, active and username; an unknown token is inactive")
+TEST_CASE("kaggle introspect: Bearer token, active and username, an unknown token is inactive")
 {
   {
     Rig rig(token_auth());
@@ -321,7 +321,7 @@ TEST_CASE("kaggle push refused with HTTP 200 error: a third GPU run is no free s
   CHECK(rig.client.push(push_request("run-three")).version == 1);
 }
 
-TEST_CASE("kaggle kernel status: QUEUED, RUNNING, COMPLETE over fake time; lowerCamel normalised")
+TEST_CASE("kaggle kernel status: QUEUED, RUNNING, COMPLETE over fake time, lowerCamel normalised")
 {
   Rig rig;
   rig.client.push(push_request("lifecycle"));
@@ -678,7 +678,7 @@ TEST_CASE("kaggle quota: body {} and the figures, whole and fractional, with a r
   CHECK_FALSE(q.tpu);
 }
 
-TEST_CASE("kaggle auth: Basic for keys, Bearer for tokens; 401 names the call, never the secret")
+TEST_CASE("kaggle auth: Basic for keys, Bearer for tokens, 401 names the call, never the secret")
 {
   {
     Rig rig(key_auth());

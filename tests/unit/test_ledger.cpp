@@ -99,7 +99,7 @@ TEST_CASE("status bands")
   CHECK(status_of(1.4, 0.7, 0.9) == "exhausted");
 }
 
-TEST_CASE("21 h used of 30: warning, 9 h left; zero just after the reset")
+TEST_CASE("21 h used of 30: warning, 9 h left, zero just after the reset")
 {
   Ledger l;
   l.add("2026-11-28T01:00:00Z", "2026-11-28T13:00:00Z"); // 12 h

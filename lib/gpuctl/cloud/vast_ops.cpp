@@ -304,8 +304,8 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
       client.emplace(vast_client(db, e, account));
       listing = client->list_instances();
     } catch (const Error& err) {
-      if (err.kind() == ErrorKind::interrupted) {
-        throw;
+      if (err.kind() == ErrorKind::interrupted || err.kind() == ErrorKind::usage) {
+        throw; // bad input (e.g. shared credentials) is the user's to fix, not a provider fault
       }
       ar.error = err.what(); // a failed page: decide nothing for this account
       report.accounts.push_back(std::move(ar));
@@ -466,13 +466,13 @@ struct VastTarget {
 };
 
 VastTarget
-vast_target(store::Database& db, const std::string& name)
+vast_target(store::Database& db, const std::string& name, const std::string& verb)
 {
   auto w = store::require_worker(db.sql(), name);
   if (w.provider != "vast") {
-    throw_usage("worker '{}' is a {} worker; start and stop apply to vast workers (use 'gpuctl "
-                "session start|stop' for the others)",
-                name, w.provider);
+    throw_usage("worker '{}' is a {} worker; {} applies to vast workers only{}", name, w.provider,
+                verb,
+                verb == "destroy" ? "" : " (use 'gpuctl session start|stop' for the others)");
   }
   if (!w.provider_ref || w.state == "deleted") {
     throw_usage("worker '{}' has no vast.ai instance{}", name,
@@ -526,7 +526,7 @@ bracketed(store::Database& db, Env& e, const VastTarget& t, const std::string& k
 store::WorkerRow
 start_worker(store::Database& db, Env& e, const std::string& name)
 {
-  auto t = vast_target(db, name);
+  auto t = vast_target(db, name, "start");
   auto c = vast_client(db, e, t.account);
   if (!store::open_session_of_worker(db.sql(), t.worker.id)) {
     check_daily_budget(db, e, t.account, t.worker.price_usd_per_hour.value_or(0),
@@ -539,7 +539,7 @@ start_worker(store::Database& db, Env& e, const std::string& name)
 store::WorkerRow
 stop_worker(store::Database& db, Env& e, const std::string& name)
 {
-  auto t = vast_target(db, name);
+  auto t = vast_target(db, name, "stop");
   auto c = vast_client(db, e, t.account);
   return bracketed(db, e, t, "stop", "stop-after-call", [&] { c.set_state(t.instance_id, false); },
                    "offline", std::string("stopped"), false);
@@ -548,7 +548,7 @@ stop_worker(store::Database& db, Env& e, const std::string& name)
 store::WorkerRow
 destroy_worker(store::Database& db, Env& e, const std::string& name)
 {
-  auto t = vast_target(db, name);
+  auto t = vast_target(db, name, "destroy");
   auto c = vast_client(db, e, t.account);
   return bracketed(
       db, e, t, "destroy", "destroy-after-call",
@@ -571,7 +571,7 @@ namespace gpuctl::cloud {
 store::WorkerRow
 wait_until_online(store::Database& db, Env& e, const std::string& name)
 {
-  auto t = vast_target(db, name);
+  auto t = vast_target(db, name, "rent --wait");
   auto c = vast_client(db, e, t.account);
   const auto poll = std::chrono::seconds(5);
   const auto limit = e.cfg.get_duration("providers.vast.start_timeout");

@@ -125,7 +125,7 @@ CREATE TABLE api_calls(
   PRIMARY KEY (provider, endpoint, key_id)
 );
 CREATE UNIQUE INDEX workers_vast_instance ON workers(provider_ref)
-  WHERE provider = 'vast' AND provider_ref IS NOT NULL;
+  WHERE provider = 'vast' AND provider_ref IS NOT NULL AND state != 'deleted';
 CREATE TABLE id_seq(name TEXT PRIMARY KEY, last INTEGER NOT NULL);
 INSERT INTO id_seq(name, last) VALUES ('workers', MAX(
   (SELECT COALESCE(MAX(id), 0) FROM workers),

@@ -154,7 +154,8 @@ insert_adjustment(SQLite::Database& db, std::int64_t account_id, Instant at,
 std::optional<std::int64_t>
 worker_of_instance(SQLite::Database& db, const std::string& instance_id)
 {
-  SQLite::Statement q(db, "SELECT id FROM workers WHERE provider = 'vast' AND provider_ref = ?");
+  SQLite::Statement q(db, "SELECT id FROM workers WHERE provider = 'vast' AND provider_ref = ? "
+                          "AND state != 'deleted'");
   q.bind(1, instance_id);
   if (q.executeStep()) {
     return q.getColumn(0).getInt64();
