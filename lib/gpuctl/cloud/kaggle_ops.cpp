@@ -39,7 +39,8 @@ check_accounts(store::Database& db, Env& e, const std::string& name)
     CheckResult r;
     r.account = a.name;
     r.provider = a.provider;
-    r.credentials = a.credentials_ref ? "file" : "env";
+    r.credentials = providers::credentials_source(parse_provider(a.provider), a.credentials_ref, e.env)
+                        .value_or("none");
     try {
       if (a.provider == "vast") {
         auto c = vast_client(db, e, a);
