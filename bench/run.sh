@@ -7,8 +7,18 @@
 #
 # Environment: BENCH_OUT=DIR keeps hyperfine's JSON exports there (default: a temp dir, removed);
 # BENCH_RUNS / BENCH_WARMUP override --runs 200 / --warmup 20.
+# BENCH_CASES=all (default) | offline | net: the offline cases, the network cases against
+# fake_vast (sync-5000, offers-vs-official), or both.
+# BENCH_FAKE_VAST=PATH: fake_vast (default: tests/fakes/fake_vast next to the gpuctl binary).
+# BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command).
+# BENCH_FAKE_SHIM=0 runs fake_vast exactly as built (see bench/README.md: brotli level 11 and
+# Nagle then dominate every network figure); by default a small LD_PRELOAD shim, compiled here,
+# sets brotli quality 1 and TCP_NODELAY in the fake (never in gpuctl).
+# VASTAI_CLI="COMMAND": the official vast.ai CLI (for example the wrapper of
+# specs/vast-api.md §11.4); never fetched or built here. Unset: offers-vs-official is skipped.
 # Needs hyperfine (Debian package `hyperfine`); python3 builds the 1,000-worker state file fast
 # (without it the script registers the workers one by one with gpuctl itself, which is slower).
+# The network cases also need curl, jq and a C compiler (cc).
 set -euo pipefail
 
 bin=${1:-build/gpuctl}
@@ -22,14 +32,27 @@ command -v hyperfine >/dev/null || { echo "bench/run.sh: hyperfine is not instal
 runs=${BENCH_RUNS:-200}
 warmup=${BENCH_WARMUP:-20}
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpuctl-bench.XXXXXX")
-trap 'rm -rf -- "$work"' EXIT
+fake_pid=
+cleanup() {
+    if [[ -n $fake_pid ]]; then
+        kill "$fake_pid" 2>/dev/null || true
+        wait "$fake_pid" 2>/dev/null || true
+    fi
+    rm -rf -- "$work"
+}
+trap cleanup EXIT
+cases=${BENCH_CASES:-all}
+case $cases in
+all | offline | net) ;;
+*) echo "bench/run.sh: BENCH_CASES is all, offline or net" >&2; exit 2 ;;
+esac
 out=${BENCH_OUT:-$work/out}
 mkdir -p -- "$out"
 
 # A clean, isolated environment: no user config, no user state, a fixed zone.
 export HOME=$work/home XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config TZ=UTC
 unset GPUCTL_DB GPUCTL_CONFIG GPUCTL_NOW GPUCTL_KAGGLE_URL GPUCTL_VAST_URL NO_COLOR
-unset KAGGLE_API_TOKEN KAGGLE_USERNAME KAGGLE_KEY KAGGLE_CONFIG_DIR VAST_API_KEY
+unset KAGGLE_API_TOKEN KAGGLE_USERNAME KAGGLE_KEY KAGGLE_CONFIG_DIR VAST_API_KEY VAST_URL
 mkdir -p -- "$HOME"
 
 # Registers accounts and workers with gpuctl itself: kaggle, colab, vast, ssh in turn, one
@@ -124,63 +147,290 @@ EOF
 }
 
 echo "gpuctl: $bin ($("$bin" --version))" >&2
-echo "building state files in $work ..." >&2
-db10=$work/w10.db
-db1000=$work/w1000.db
-fill_with_gpuctl "$db10" 10
-if command -v python3 >/dev/null; then
-    fill_with_python "$db1000" 1000
-else
-    fill_with_gpuctl "$db1000" 1000
-fi
-dbledger=$work/ledger.db
-have_ledger=0
-if command -v python3 >/dev/null; then
-    fill_ledger "$dbledger"
-    have_ledger=1
-fi
-for pair in "$db10:10" "$db1000:1000"; do
-    got=$(count_workers "${pair%:*}")
-    if [[ $got != "${pair#*:}" ]]; then
-        echo "bench/run.sh: ${pair%:*} lists $got workers, expected ${pair#*:}" >&2
-        exit 1
+median_ms() { # JSON-FILE [COMMAND-NAME]: the median in ms (of the first result, or the named one)
+    if command -v jq >/dev/null; then
+        jq -r --arg n "${2:-}" '[.results[] | select($n == "" or .command == $n)][0].median
+            | . * 1000 | . * 100 | round / 100' "$1"
+    else
+        python3 -c 'import json,sys
+r = [x for x in json.load(open(sys.argv[1]))["results"] if sys.argv[2] in ("", x["command"])][0]
+print(round(r["median"]*1000, 2))' "$1" "${2:-}"
     fi
-done
+}
 
 qbin=$(printf '%q' "$bin")
-bench() { # NAME DB COMMAND-LINE
-    GPUCTL_DB=$2 hyperfine -N --warmup "$warmup" --runs "$runs" --style basic \
-        --export-json "$out/$1.json" --command-name "$1" "$3" >&2
-}
-# The floor: starting a process that does nothing (coreutils `true`, dynamically linked to libc).
 true_bin=$(type -P true)
-bench floor "$db10" "$(printf '%q' "$true_bin")"
-bench version "$db10" "$qbin --version"
-bench list-10 "$db10" "$qbin worker list --json"
-bench list-1000 "$db1000" "$qbin worker list --json"
-bench status-1000 "$db1000" "$qbin status --json"
-if ((have_ledger)); then
-    GPUCTL_NOW=2026-11-30T08:00:00Z bench quota-1000 "$dbledger" "$qbin quota --json"
-    GPUCTL_NOW=2026-11-30T08:00:00Z bench plan-1000 "$dbledger" "$qbin schedule --strategy 24x7 --json"
+if [[ $cases != net ]]; then
+    echo "building state files in $work ..." >&2
+    db10=$work/w10.db
+    db1000=$work/w1000.db
+    fill_with_gpuctl "$db10" 10
+    if command -v python3 >/dev/null; then
+        fill_with_python "$db1000" 1000
+    else
+        fill_with_gpuctl "$db1000" 1000
+    fi
+    dbledger=$work/ledger.db
+    have_ledger=0
+    if command -v python3 >/dev/null; then
+        fill_ledger "$dbledger"
+        have_ledger=1
+    fi
+    for pair in "$db10:10" "$db1000:1000"; do
+        got=$(count_workers "${pair%:*}")
+        if [[ $got != "${pair#*:}" ]]; then
+            echo "bench/run.sh: ${pair%:*} lists $got workers, expected ${pair#*:}" >&2
+            exit 1
+        fi
+    done
+
+    bench() { # NAME DB COMMAND-LINE
+        GPUCTL_DB=$2 hyperfine -N --warmup "$warmup" --runs "$runs" --style basic \
+            --export-json "$out/$1.json" --command-name "$1" "$3" >&2
+    }
+    # The floor: starting a process that does nothing (coreutils `true`, dynamically linked to libc).
+    bench floor "$db10" "$(printf '%q' "$true_bin")"
+    bench version "$db10" "$qbin --version"
+    bench list-10 "$db10" "$qbin worker list --json"
+    bench list-1000 "$db1000" "$qbin worker list --json"
+    bench status-1000 "$db1000" "$qbin status --json"
+    if ((have_ledger)); then
+        GPUCTL_NOW=2026-11-30T08:00:00Z bench quota-1000 "$dbledger" "$qbin quota --json"
+        GPUCTL_NOW=2026-11-30T08:00:00Z bench plan-1000 "$dbledger" "$qbin schedule --strategy 24x7 --json"
+    fi
+
+    printf '\n%-44s %10s %8s\n' "benchmark ($runs runs, $warmup warm-up)" "median ms" "target"
+    printf '%-44s %10s %8s\n' "true (process start floor)" "$(median_ms "$out/floor.json")" "-"
+    printf '%-44s %10s %8s\n' "gpuctl --version" "$(median_ms "$out/version.json")" "<= 2"
+    printf '%-44s %10s %8s\n' "gpuctl worker list --json, 10 workers" "$(median_ms "$out/list-10.json")" "<= 3"
+    printf '%-44s %10s %8s\n' "gpuctl worker list --json, 1,000 workers" "$(median_ms "$out/list-1000.json")" "<= 15"
+    printf '%-44s %10s %8s\n' "gpuctl status --json, 1,000 workers" "$(median_ms "$out/status-1000.json")" "-"
+    if ((have_ledger)); then
+        printf '%-44s %10s %8s\n' "gpuctl quota --json, 1,000 acc., 200k sess." "$(median_ms "$out/quota-1000.json")" "< 50"
+        printf '%-44s %10s %8s\n' "gpuctl schedule 24x7, 1,000 acc., 7 days" "$(median_ms "$out/plan-1000.json")" "< 200"
+    fi
 fi
 
-median_ms() { # JSON-FILE
-    if command -v jq >/dev/null; then
-        jq -r '.results[0].median * 1000 | . * 100 | round / 100' "$1"
-    else
-        python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000, 2))' "$1"
+# ---- Network cases: gpuctl against fake_vast (tests/fakes/README.md) --------------------------
+# sync-5000: `gpuctl worker sync` listing 5,000 instances (200 pages of 25, pace 0) beside curl
+# fetching the same 200 pages on one connection (the fake's and the transport's share).
+# offers-vs-official: one hyperfine run with the same offer search by gpuctl, by curl and by the
+# official vast.ai CLI (VASTAI_CLI), and the split of gpuctl's time: process start, libcurl load,
+# gpuctl's own work (DESIGN §2).
+net_ok=1
+if [[ $cases != offline ]]; then
+    for tool in curl jq cc; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "bench/run.sh: network cases skipped: '$tool' is not installed" >&2
+            net_ok=0
+        fi
+    done
+    fake=${BENCH_FAKE_VAST:-$(dirname -- "$bin")/tests/fakes/fake_vast}
+    if [[ ! -x $fake ]]; then
+        echo "bench/run.sh: network cases skipped: no fake_vast at '$fake'" \
+            "(cmake --build build --target fake_vast, or set BENCH_FAKE_VAST)" >&2
+        net_ok=0
     fi
+fi
+if [[ $cases != offline ]] && ((net_ok)); then
+    sync_runs=${BENCH_SYNC_RUNS:-10}
+    net_runs=${BENCH_NET_RUNS:-30}
+    cdir=$work/c
+    mkdir -p -- "$cdir"
+    # Two tiny programs for the split: an empty one (process start of a C program), and one that
+    # does what gpuctl's net/ does on its first request (lib/gpuctl/net/curl_transport.cpp).
+    printf 'int main(void) { return 0; }\n' | cc -O2 -x c - -o "$cdir/empty"
+    cc -O2 -x c - -o "$cdir/dlcurl" -ldl <<'EOF'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+    int (*init)(long) = (int (*)(long))dlsym(h, "curl_global_init");
+    return init && init(3 /* CURL_GLOBAL_DEFAULT */) == 0 ? 0 : 1;
 }
+EOF
+    # cpp-httplib (Debian's libcpp-httplib 0.11, which fake_vast links) answers a client that
+    # accepts br with brotli at quality 11 (~100 ms of the fake's CPU per 43 kB page) and leaves
+    # Nagle on (the body waits for the ACK of the headers: ~40 ms per keep-alive request). Both
+    # are the fake's costs, not gpuctl's; this shim, preloaded into the fake only, sets quality 1
+    # and TCP_NODELAY. BENCH_FAKE_SHIM=0 measures the fake as built.
+    fake_env=()
+    if [[ ${BENCH_FAKE_SHIM:-1} != 0 ]]; then
+        cc -O2 -shared -fPIC -x c - -o "$cdir/fakeshim.so" -ldl <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+typedef void *(*create_fn)(void *, void *, void *);
+typedef int (*setp_fn)(void *, int, unsigned);
+void *BrotliEncoderCreateInstance(void *alloc, void *free_, void *opaque) {
+    create_fn create = (create_fn)dlsym(RTLD_NEXT, "BrotliEncoderCreateInstance");
+    setp_fn setp = (setp_fn)dlsym(RTLD_NEXT, "BrotliEncoderSetParameter");
+    void *s = create ? create(alloc, free_, opaque) : 0;
+    if (s && setp) setp(s, 1 /* BROTLI_PARAM_QUALITY */, 1);
+    return s;
+}
+static int nodelay(int fd) {
+    int one = 1;
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+int accept(int s, struct sockaddr *a, socklen_t *l) {
+    int (*real)(int, struct sockaddr *, socklen_t *) =
+        (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
+    return nodelay(real(s, a, l));
+}
+int accept4(int s, struct sockaddr *a, socklen_t *l, int f) {
+    int (*real)(int, struct sockaddr *, socklen_t *, int) =
+        (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
+    return nodelay(real(s, a, l, f));
+}
+EOF
+        fake_env=("LD_PRELOAD=$cdir/fakeshim.so")
+        fake_mode="fake_vast with the shim (brotli quality 1, TCP_NODELAY)"
+    else
+        fake_mode="fake_vast as built"
+    fi
 
-printf '\n%-44s %10s %8s\n' "benchmark ($runs runs, $warmup warm-up)" "median ms" "target"
-printf '%-44s %10s %8s\n' "true (process start floor)" "$(median_ms "$out/floor.json")" "-"
-printf '%-44s %10s %8s\n' "gpuctl --version" "$(median_ms "$out/version.json")" "<= 2"
-printf '%-44s %10s %8s\n' "gpuctl worker list --json, 10 workers" "$(median_ms "$out/list-10.json")" "<= 3"
-printf '%-44s %10s %8s\n' "gpuctl worker list --json, 1,000 workers" "$(median_ms "$out/list-1000.json")" "<= 15"
-printf '%-44s %10s %8s\n' "gpuctl status --json, 1,000 workers" "$(median_ms "$out/status-1000.json")" "-"
-if ((have_ledger)); then
-    printf '%-44s %10s %8s\n' "gpuctl quota --json, 1,000 acc., 200k sess." "$(median_ms "$out/quota-1000.json")" "< 50"
-    printf '%-44s %10s %8s\n' "gpuctl schedule 24x7, 1,000 acc., 7 days" "$(median_ms "$out/plan-1000.json")" "< 200"
+    # A private copy: a rebuild of build/ while the fake runs must not pull the binary from under it.
+    cp -- "$fake" "$cdir/fake_vast"
+    env "${fake_env[@]}" "$cdir/fake_vast" --port 0 >"$work/fake.out" 2>"$work/fake.err" &
+    fake_pid=$!
+    port=
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$work/fake.out")
+        [[ -n $port ]] && break
+        sleep 0.05
+    done
+    if [[ -z $port ]]; then
+        echo "bench/run.sh: fake_vast did not start: $(cat "$work/fake.err")" >&2
+        exit 1
+    fi
+    url=http://127.0.0.1:$port
+    echo "fake_vast on $url ($fake_mode)" >&2
+    ids=$(curl -fsS -X POST -H 'Content-Type: application/json' -d '{"count": 5000, "label": "bench"}' \
+        "$url/__control/instances" | jq -r '.ids | sort | .[]')
+    if [[ $(wc -l <<<"$ids") != 5000 ]]; then
+        echo "bench/run.sh: fake_vast did not create 5,000 instances" >&2
+        exit 1
+    fi
+
+    # gpuctl: its own state file and config (pace 0: no minimum gap between the list calls).
+    export GPUCTL_DB=$work/vast.db GPUCTL_CONFIG=$work/vast.toml GPUCTL_VAST_URL=$url VAST_API_KEY=TESTKEY
+    printf '[providers.vast]\npace = "0s"\n' >"$GPUCTL_CONFIG"
+    "$bin" --quiet account add bench --provider vast
+    if ! sync_json=$("$bin" worker sync --json); then
+        state=gone
+        kill -0 "$fake_pid" 2>/dev/null && state=running
+        echo "bench/run.sh: gpuctl worker sync failed (fake_vast $state; its stderr: $(cat "$work/fake.err"))" >&2
+        exit 1
+    fi
+    pages=$(jq -r '.accounts[0].pages' <<<"$sync_json")
+    listed=$(jq -r '.accounts[0].instances' <<<"$sync_json")
+    if [[ $pages != 200 || $listed != 5000 ]]; then
+        echo "bench/run.sh: worker sync listed $listed instances in $pages pages, expected 5000 in 200" >&2
+        exit 1
+    fi
+
+    # The same 200 pages for curl: gpuctl's query; after_token = base64 of the last id's
+    # {"values": {"id": N}} (the fake's token format, as the live API's).
+    q='select_filters=%7B%7D&order_by=%5B%7B%22col%22%3A%22id%22%2C%22dir%22%3A%22asc%22%7D%5D&limit=25'
+    {
+        printf 'silent\ncompressed\nheader = "Accept: application/json"\n'
+        printf 'header = "Authorization: Bearer TESTKEY"\n'
+        printf 'url = "%s/api/v1/instances/?%s"\noutput = "/dev/null"\n' "$url" "$q"
+        k=0
+        while read -r id; do
+            k=$((k + 1))
+            if ((k % 25 == 0 && k < 5000)); then
+                tok=$(printf '{"values": {"id": %d}}' "$id" | base64 -w0 | sed 's/+/%2B/g; s#/#%2F#g; s/=/%3D/g')
+                printf 'url = "%s/api/v1/instances/?%s&after_token=%s"\noutput = "/dev/null"\n' "$url" "$q" "$tok"
+            fi
+        done <<<"$ids"
+    } >"$work/pages.curl"
+    curl -fsS -X DELETE "$url/__control/log" >/dev/null
+    curl -K "$work/pages.curl"
+    got=$(curl -fsS "$url/__control/log" | jq '[.[] | select(.path == "/api/v1/instances/" and .status == 200)]
+        | [length, (.[-1].response_body | fromjson | .next_token)] | @text')
+    if [[ $got != '"[200,null]"' ]]; then
+        echo "bench/run.sh: curl's 200 pages were not all answered (log: $got)" >&2
+        exit 1
+    fi
+
+    qcurl=$(printf '%q' "$(type -P curl)")
+    clear_log="$qcurl -fsS -X DELETE $url/__control/log"
+    hyperfine -N --warmup 1 --runs "$sync_runs" --style basic --prepare "$clear_log" \
+        --export-json "$out/sync-5000.json" \
+        --command-name sync-5000 "$qbin worker sync" \
+        --command-name pages-curl "$qcurl -K $work/pages.curl" >&2
+    curl -fsS -X DELETE "$url/__control/log" >/dev/null
+
+    # The search: RTX 4090, 1 GPU, cheapest first, 5 offers, 5 GB of disk priced in (the
+    # official CLI's default --storage; gpuctl's default is 16).
+    gsearch="$qbin offers search --gpu RTX_4090 --num-gpus 1 --order price --limit 5 --disk 5 --json"
+    printf '%s' '{"verified":{"eq":true},"external":{"eq":false},"rentable":{"eq":true},"gpu_name":{"eq":"RTX 4090"},"num_gpus":{"eq":1},"order":[["dph_total","asc"]],"type":"on-demand","limit":5,"allocated_storage":5.0}' \
+        >"$work/search.json"
+    csearch="$qcurl -fsS --compressed -o /dev/null -X POST -H 'Accept: application/json'"
+    csearch+=" -H 'Authorization: Bearer TESTKEY' -H 'Content-Type: application/json'"
+    csearch+=" --data-binary @$work/search.json $url/api/v0/bundles/"
+    gids=$($gsearch | jq -c '[.[].id]')
+    names=(floor c-empty c-libcurl gpuctl-version gpuctl-search curl-search)
+    cmds=("$(printf '%q' "$true_bin")" "$cdir/empty" "$cdir/dlcurl" "$qbin --version" "$gsearch" "$csearch")
+    have_official=0
+    if [[ -n ${VASTAI_CLI:-} ]]; then
+        export VAST_URL=$url VASTAI_NO_UPDATE_CHECK=1
+        osearch="$VASTAI_CLI --url $url --api-key TESTKEY search offers 'gpu_name=RTX_4090 num_gpus=1' -o dph+ --limit 5 --raw"
+        # The first call also fills ~/.cache/vastai/gpu_names_cache.json (HOME is the scratch one).
+        oids=$(eval "$osearch" | jq -c '[.[].id]')
+        if [[ $oids != "$gids" ]]; then
+            echo "bench/run.sh: gpuctl found $gids, the official CLI $oids: not the same search" >&2
+            exit 1
+        fi
+        names+=(vastai-search)
+        cmds+=("$osearch")
+        have_official=1
+    else
+        echo "bench/run.sh: VASTAI_CLI is not set: offers-vs-official measures gpuctl only" \
+            "(set it to the official CLI's command, see bench/README.md)" >&2
+    fi
+    hargs=()
+    for i in "${!names[@]}"; do
+        hargs+=(--command-name "${names[$i]}" "${cmds[$i]}")
+    done
+    hyperfine -N --warmup 3 --min-runs "$net_runs" --style basic \
+        --export-json "$out/offers.json" "${hargs[@]}" >&2
+
+    m() { median_ms "$out/offers.json" "$1"; }
+    cpu_ms() { # JSON-FILE NAME: mean user+system CPU in ms
+        jq -r --arg n "$2" '.results[] | select(.command == $n) | (.user + .system) * 1000 | round' "$1"
+    }
+    sub() { jq -n "($1) * 100 | round / 100"; }
+    printf '\n%-44s %10s %8s\n' "network ($fake_mode)" "median ms" "target"
+    printf '%-44s %10s %8s\n' "gpuctl worker sync, 5,000 inst., 200 pages" \
+        "$(median_ms "$out/sync-5000.json" sync-5000)" "< 1000"
+    printf '%-44s %10s %8s\n' "  its CPU time (user+sys, mean)" "$(cpu_ms "$out/sync-5000.json" sync-5000)" "-"
+    printf '%-44s %10s %8s\n' "curl, the same 200 pages, one connection" \
+        "$(median_ms "$out/sync-5000.json" pages-curl)" "-"
+    printf '%-44s %10s %8s\n' "true (process start floor)" "$(m floor)" "-"
+    printf '%-44s %10s %8s\n' "empty C program" "$(m c-empty)" "-"
+    printf '%-44s %10s %8s\n' "C program: dlopen libcurl.so.4 + global_init" "$(m c-libcurl)" "-"
+    printf '%-44s %10s %8s\n' "gpuctl --version" "$(m gpuctl-version)" "-"
+    printf '%-44s %10s %8s\n' "gpuctl offers search --json" "$(m gpuctl-search)" "-"
+    printf '%-44s %10s %8s\n' "curl, the same search" "$(m curl-search)" "-"
+    if ((have_official)); then
+        printf '%-44s %10s %8s\n' "official vastai search offers --raw" "$(m vastai-search)" "-"
+    fi
+    load=$(sub "$(m c-libcurl) - $(m c-empty)")
+    work_ms=$(sub "$(m gpuctl-search) - $(m gpuctl-version) - $load")
+    printf '\nsplit of gpuctl offers search (%s ms): start %s ms (gpuctl --version), libcurl load %s ms,' \
+        "$(m gpuctl-search)" "$(m gpuctl-version)" "$load"
+    printf ' gpuctl work incl. the round trip %s ms\n' "$work_ms"
+    if ((have_official)); then
+        printf 'official CLI / gpuctl, medians of the same hyperfine run: %sx (target >= 40x)\n' \
+            "$(jq -n "$(m vastai-search) / $(m gpuctl-search) * 10 | round / 10")"
+    fi
 fi
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
 exit 0
