@@ -548,6 +548,10 @@ int FakeServer::run(const Options& opts) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // Answers go out at once (no Nagle delay on kept-alive connections) and a client may keep
+    // one connection for a whole paginated listing, as it would with the real APIs.
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(100000);
     int port = opts.port;
     if (port == 0) {
         port = server_.bind_to_any_port("127.0.0.1");

@@ -859,7 +859,25 @@ private:
                                        [](const std::string& col) { return live.contains(col); });
         json label_counts = json::object();
         std::vector<std::pair<json, const Instance*>> rows;
+        // The common listing (no filter, id order) walks the id-ordered map from the cursor
+        // instead of building and sorting a view of every instance for each page.
+        const bool by_id_only = filters.empty() && keys.size() == 1 && keys[0].col == "id" &&
+                                !keys[0].desc && (!cursor || (*cursor)["id"].is_number_integer());
+        if (by_id_only) {
+            std::map<std::string, long> counts;
+            for (const auto& [id, inst] : st_.instances) {
+                json label = column(inst, json::object(), "label");
+                ++counts[label.is_string() ? label.get<std::string>() : ""];
+            }
+            for (const auto& [name, n] : counts) label_counts[name] = n;
+            auto it = cursor ? st_.instances.upper_bound((*cursor)["id"].get<std::int64_t>())
+                             : st_.instances.begin();
+            for (; it != st_.instances.end() && rows.size() <= static_cast<std::size_t>(limit); ++it)
+                rows.emplace_back(json{{"id", it->first}}, &it->second);
+            cursor.reset(); // already applied
+        }
         for (const auto& [id, inst] : st_.instances) {
+            if (by_id_only) break;
             const json st = need_status ? status(inst, c.now) : json::object();
             json label = column(inst, st, "label");
             std::string name = label.is_string() ? label.get<std::string>() : "";
@@ -896,7 +914,8 @@ private:
         }
         json next = end < rows.size() ? json(make_token(rows[end - 1].first, keys)) : json(nullptr);
         return Reply::json(200, {{"success", true}, {"instances_found", page.size()},
-                                 {"total_instances", rows.size()}, {"label_counts", label_counts},
+                                 {"total_instances", by_id_only ? st_.instances.size() : rows.size()},
+                                 {"label_counts", label_counts},
                                  {"next_token", next}, {"instances", page}});
     }
 

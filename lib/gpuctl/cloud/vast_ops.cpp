@@ -422,9 +422,7 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
                              {"region", i.region},
                              {"image", i.image},
                              {"disk_gb", i.disk_gb.value_or(16.0)},
-                             {"onstart", i.raw.value("onstart", json()).is_string()
-                                             ? i.raw["onstart"].get<std::string>()
-                                             : ""},
+                             {"onstart", i.onstart},
                              {"env", json::object()},
                              {"adopted", true},
                              {"generation", 1}}

@@ -215,8 +215,11 @@ Caller::call(const Operation& op, const Request& request, const std::vector<std:
       continue;
     }
     log_call(request, std::to_string(response.status), response.elapsed, secrets);
-    const bool garbled = op.expect_json && response.status >= 200 && response.status < 300 &&
-                         !nlohmann::json::accept(response.body);
+    bool garbled = false;
+    if (op.expect_json && response.status >= 200 && response.status < 300) {
+      response.json = nlohmann::json::parse(response.body, nullptr, false);
+      garbled = response.json.is_discarded();
+    }
     if (garbled) {
       if (!op.retry_safe) {
         throw fail("the answer is not valid JSON; the request may have been carried out",

@@ -200,7 +200,8 @@ public:
     set(m_easy, CURLOPT_SSL_VERIFYPEER, 1L);
     set(m_easy, CURLOPT_SSL_VERIFYHOST, 2L);
     set(m_easy, CURLOPT_FOLLOWLOCATION, 0L);
-    set(m_easy, CURLOPT_ACCEPT_ENCODING, "");
+    // What the official clients accept (specs/vast-api.md §1.3): gzip and deflate, not brotli.
+    set(m_easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     set(m_easy, CURLOPT_PROTOCOLS_STR, "http,https");
     set(m_easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t.connect_s * 1000));
     set(m_easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t.total_s * 1000));

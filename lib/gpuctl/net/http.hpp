@@ -3,6 +3,8 @@
 // implementation (curl_transport.cpp) is loaded with dlopen on first use so offline commands never
 // load libcurl; tests inject their own Transport or talk to the fakes in tests/fakes.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -39,6 +41,9 @@ struct Response {
   std::string content_type;              ///< "" when absent
   std::optional<std::string> retry_after; ///< the raw Retry-After header, when present
   std::chrono::milliseconds elapsed{0};
+  /// The body parsed once by the Caller for operations that expect JSON (2xx answers); null
+  /// otherwise. Clients use it instead of parsing the body again.
+  nlohmann::json json;
 };
 
 /// Per-request limits (config `[net] connect_timeout`, `timeout`), in seconds.

@@ -137,7 +137,7 @@ Client::post(const net::Operation& op, const std::string& service_method, const 
 json
 Client::parse_ok(const net::Operation& op, const net::Response& r)
 {
-  json body = json::parse(r.body, nullptr, false);
+  json body = !r.json.is_null() ? r.json : json::parse(r.body, nullptr, false);
   // §9.1: a JSON body with a numeric top-level code ≥ 400 is an error whatever the status.
   int code = r.status;
   if (body.is_object() && body.contains("code") && body["code"].is_number_integer() &&

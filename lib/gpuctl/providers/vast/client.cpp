@@ -117,6 +117,12 @@ Client::Client(net::Caller& caller, std::string base_url, std::string api_key, n
 {
 }
 
+json
+Client::expect_ok_sent(const net::Operation& o, net::Response r)
+{
+  return expect_ok(o, r);
+}
+
 net::Operation
 Client::op(const std::string& name, bool retry_safe, const std::string& endpoint,
            double threshold_s) const
@@ -153,9 +159,9 @@ Client::send(const net::Operation& o, const std::string& method, const std::stri
 }
 
 json
-Client::expect_ok(const net::Operation& o, const net::Response& r)
+Client::expect_ok(const net::Operation& o, net::Response& r)
 {
-  json body = json::parse(r.body, nullptr, false);
+  json body = !r.json.is_null() ? std::move(r.json) : json::parse(r.body, nullptr, false);
   const std::string msg = net::redact(message_of(body, r.body), {m_key});
   const bool auth = r.status == 401 || r.status == 403 ||
                     (r.status == 404 && body.is_object() &&
@@ -213,7 +219,7 @@ Client::search_offers(const OfferQuery& q)
   f["limit"] = q.limit;
   f["allocated_storage"] = q.disk_gb;
   auto o = op("search offers", true, "POST /api/v0/bundles/", 6.0);
-  json body = expect_ok(o, send(o, "POST", "/api/v0/bundles/", f));
+  json body = expect_ok_sent(o, send(o, "POST", "/api/v0/bundles/", f));
   if (!body.is_object() || !body.contains("offers") || !body["offers"].is_array()) {
     throw Error(ErrorKind::provider, "vast.ai search offers: the answer has no \"offers\" list");
   }
@@ -305,7 +311,7 @@ Client::parse_instance(const json& row)
   i.region = str(row, "geolocation");
   i.image = str(row, "image_uuid");
   i.disk_gb = num(row, "disk_space");
-  i.raw = row;
+  i.onstart = str(row, "onstart");
   return i;
 }
 
@@ -313,9 +319,15 @@ Listing
 Client::list_instances(const json& filters)
 {
   auto o = op("list instances", true, "GET /api/v1/instances/", 1.0);
+  // Only the columns parse_instance reads: a full row has ~100 (§4.2 select_cols).
+  static const std::string cols = net::url_encode(
+      R"(["id","actual_status","intended_status","cur_state","label","gpu_name","num_gpus",)"
+      R"("gpu_util","dph_total","storage_total_cost","geolocation","image_uuid","disk_space",)"
+      R"("onstart"])");
   const std::string base =
       "/api/v1/instances/?select_filters=" + net::url_encode(filters.dump()) +
-      "&order_by=" + net::url_encode(R"([{"col":"id","dir":"asc"}])") + "&limit=25";
+      "&order_by=" + net::url_encode(R"([{"col":"id","dir":"asc"}])") + "&limit=25" +
+      "&select_cols=" + cols;
   Listing out;
   std::string token;
   for (;;) {
@@ -323,7 +335,7 @@ Client::list_instances(const json& filters)
     if (!token.empty()) {
       target += "&after_token=" + net::url_encode(token);
     }
-    json page = expect_ok(o, send(o, "GET", target, std::nullopt));
+    json page = expect_ok_sent(o, send(o, "GET", target, std::nullopt));
     ++out.pages;
     if (!page.is_object() || !page.contains("instances") || !page["instances"].is_array()) {
       throw Error(ErrorKind::provider,
@@ -371,7 +383,7 @@ void
 Client::set_state(std::int64_t id, bool running)
 {
   auto o = op(running ? "start instance" : "stop instance", true, "PUT /api/v0/instances/ID/", 1.0);
-  expect_ok(o, send(o, "PUT", fmt::format("/api/v0/instances/{}/", id),
+  expect_ok_sent(o, send(o, "PUT", fmt::format("/api/v0/instances/{}/", id),
                     json{{"state", running ? "running" : "stopped"}}));
 }
 
@@ -393,7 +405,7 @@ void
 Client::set_label(std::int64_t id, const std::string& label)
 {
   auto o = op("label instance", true, "PUT /api/v0/instances/ID/", 1.0);
-  expect_ok(o, send(o, "PUT", fmt::format("/api/v0/instances/{}/", id), json{{"label", label}}));
+  expect_ok_sent(o, send(o, "PUT", fmt::format("/api/v0/instances/{}/", id), json{{"label", label}}));
 }
 
 } // namespace gpuctl::providers::vast

@@ -73,7 +73,7 @@ struct Instance {
   std::string region;
   std::string image;
   std::optional<double> disk_gb;
-  nlohmann::json raw; ///< the whole row
+  std::string onstart; ///< the onstart script, "" when none
 };
 
 /// gpuctl's worker state for an instance (§4.6): starting (null/created/loading/rebooting, or a
@@ -121,7 +121,9 @@ public:
 private:
   net::Response send(const net::Operation& op, const std::string& method,
                      const std::string& path_and_query, const std::optional<nlohmann::json>& body);
-  nlohmann::json expect_ok(const net::Operation& op, const net::Response& r);
+  /// Classifies an answer (errors → Error(provider)); returns its JSON body (moved out of r).
+  nlohmann::json expect_ok(const net::Operation& op, net::Response& r);
+  nlohmann::json expect_ok_sent(const net::Operation& op, net::Response r);
   net::Operation op(const std::string& name, bool retry_safe, const std::string& endpoint,
                     double threshold_s) const;
 
