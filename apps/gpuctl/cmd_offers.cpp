@@ -7,6 +7,7 @@
 #include "gpuctl/output/table.hpp"
 #include "gpuctl/quota/service.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -142,6 +143,10 @@ register_offers(CLI::App& app, Registry& r)
     sub->add_flag("--wait", *wait, "wait until the instance runs (up to providers.vast.start_timeout)");
     r.on(sub, [=](Context& ctx) {
       if (o_onstart->count() > 0) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(*onstart, ec)) {
+          throw_usage("--onstart: {} is not a readable file", *onstart);
+        }
         std::ifstream in(*onstart);
         std::stringstream buf;
         buf << in.rdbuf();
@@ -167,6 +172,10 @@ register_offers(CLI::App& app, Registry& r)
       ctx.flush_warnings();
       auto w = res.worker;
       if (*wait && w.state != "online") {
+        // Say what was rented before waiting: an interrupted wait must not hide a billing instance.
+        ctx.note(fmt::format("rented offer {} as worker {}: instance {} at ${:.3f}/h; waiting for it "
+                             "to run",
+                             req->offer_id, w.name, res.instance_id, res.price_usd_per_hour));
         w = cloud::wait_until_online(db, ctx.cloud(), req->worker);
       }
       if (ctx.json()) {

@@ -266,6 +266,9 @@ register_worker(CLI::App& app, Registry& r)
       auto db = ctx.open(store::Access::write_existing);
       if (v == "destroy" && !*yes) {
         auto w = fleet::show_worker(db, *name);
+        if (w.provider != "vast" || !w.provider_ref || w.state == "deleted") {
+          throw_usage("worker '{}' has no vast.ai instance to destroy", *name);
+        }
         if (!isatty(STDIN_FILENO)) {
           throw_usage("worker destroy deletes instance {} and its disk: pass --yes to confirm",
                       w.provider_ref.value_or("-"));

@@ -131,9 +131,14 @@ TEST_CASE("offers rent registers the worker with its full spec and opens its ses
   auto offer = u.offer();
   auto r = u.cli.ok(u.rent_args(offer));
   CHECK(r.err.find("rented offer " + offer + " as worker v1") != std::string::npos);
-  auto shown = u.cli.ok({"offers", "rent", offer, "--name", "v1", "--account", "lab", "--image",
-                         "pytorch/pytorch", "--json"}).json();
+  auto rerun = u.rent_args(offer);
+  rerun.push_back("--json");
+  auto shown = u.cli.ok(rerun).json();
   CHECK(shown["session"].is_object()); // the rerun prints the worker with its open session
+  auto other = u.cli.run({"offers", "rent", offer, "--name", "v1", "--account", "lab", "--image",
+                          "pytorch/pytorch"}); // same offer, other disk and env
+  CHECK(other.code == 4);
+  one_error_line(other, "worker 'v1' already rents offer");
   auto w = u.cli.ok({"worker", "show", "v1", "--json"}).json();
   CHECK(w["provider"] == "vast");
   CHECK(w["gpu"] == "RTX 4090");
@@ -469,4 +474,36 @@ TEST_CASE("SIGINT cuts a Retry-After wait short: exit 130, nothing half-written"
   kill(pid, SIGINT);
   CHECK(wait_exit(pid) == 130);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+}
+
+TEST_CASE("an HTML 404 from a proxy is not proof that an instance is gone")
+{
+  VastUser u;
+  u.cli.ok(u.rent_args(u.offer()));
+  u.fake.fault("DELETE /api/v0/instances/*/", "status", 1,
+               {{"status", 404}, {"body", "<html>Not Found</html>"}, {"content_type", "text/html"}});
+  auto r = u.cli.run({"worker", "destroy", "v1", "--yes"});
+  CHECK(r.code == 3);
+  one_error_line(r, "vast.ai destroy instance: HTTP 404");
+  CHECK(u.cli.ok({"worker", "show", "v1", "--json"}).json()["state"] != "deleted");
+  CHECK(u.fake.state()["instances"].size() == 1);
+  u.cli.ok({"worker", "destroy", "v1", "--yes"}); // the real answer next time
+  CHECK(u.fake.state()["instances"].empty());
+}
+
+TEST_CASE("two accounts that share one key adopt each instance once")
+{
+  VastUser u;
+  write_file(u.cli.dir() / "lab2.key", "TESTKEY\n");
+  ::chmod((u.cli.dir() / "lab2.key").c_str(), 0600);
+  u.cli.ok({"account", "add", "lab2", "--provider", "vast", "--credentials", u.cli.dir() / "lab2.key"});
+  u.fake.control("instances", {{"count", 3}, {"label", "shared"}});
+  auto r = u.cli.ok({"worker", "sync", "--adopt", "--json"}).json();
+  int adopted = 0;
+  for (const auto& x : r["unmanaged"]) {
+    adopted += x["adopted_as"].is_string();
+  }
+  CHECK(adopted == 3);
+  CHECK(u.cli.ok({"worker", "list", "--json"}).json().size() == 3);
+  CHECK(u.cli.ok({"worker", "sync", "--adopt", "--json"}).json()["unmanaged"].empty());
 }

@@ -137,7 +137,19 @@ finish_rent(store::Database& db, Env& e, vast::Client& c, const store::WorkerRow
         throw;
       }
       // The create may have happened: look before trying again (never a blind retry).
-      auto again = find_by_label(c, intent.key);
+      std::optional<vast::Instance> again;
+      try {
+        again = find_by_label(c, intent.key);
+      } catch (const Error& lookup) {
+        if (lookup.kind() == ErrorKind::interrupted) {
+          throw;
+        }
+        throw Error(ErrorKind::provider,
+                    fmt::format("{}; looking for instance {} failed too ({}): the rent may have "
+                                "happened, so run the same command again or 'gpuctl worker sync' "
+                                "to find out",
+                                err.what(), intent.key, lookup.what()));
+      }
       if (!again) {
         throw Error(ErrorKind::provider,
                     fmt::format("{}; no instance labelled {} exists, so nothing was rented: run the "
@@ -219,6 +231,12 @@ rent(store::Database& db, Env& e, const RentRequest& r)
     if (!same) {
       throw_conflict("worker '{}' already exists; pick another name", r.worker);
     }
+    if (spec.value("image", "") != r.image || spec.value("disk_gb", 0.0) != r.disk_gb ||
+        spec.value("onstart", "") != r.onstart || spec.value("env", json::object()) != json(r.env)) {
+      throw_conflict("worker '{}' already rents offer {} with another image, disk, onstart or "
+                     "env; pick another name",
+                     r.worker, r.offer_id);
+    }
     for (const auto& intent : store::open_intents_of_worker(db.sql(), existing->id)) {
       if (intent.kind == "rent") {
         return finish_rent(db, e, c, *existing, intent, r.offer_id,
@@ -243,6 +261,10 @@ rent(store::Database& db, Env& e, const RentRequest& r)
   }
   const auto& offer = offers.front();
   double price = offer.price_usd_per_hour.value_or(0);
+  if (offer.disk_gb && r.disk_gb > *offer.disk_gb) {
+    throw_conflict("offer {} has {:.0f} GB of disk; --disk {:.0f} does not fit", r.offer_id,
+                   *offer.disk_gb, r.disk_gb);
+  }
   if (r.max_price && price > *r.max_price) {
     throw_conflict("offer {} costs ${:.3f}/h, over --max-price ${:.3f}/h", r.offer_id, price,
                    *r.max_price);
@@ -334,10 +356,17 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
     }
     Instant now = e.clock.now();
     db.write([&] {
+      // Read afresh inside the transaction, over every vast account: another process (a rent,
+      // another sync) may have registered instances since the listing, and two accounts may
+      // share a key. A destroyed worker holds nothing: its instance, if still listed, shows up.
       std::set<std::string> held;
-      for (const auto& w : workers) {
-        if (w.provider_ref) {
+      std::set<std::int64_t> live_ids;
+      for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+        if (w.provider_ref && w.state != "deleted") {
           held.insert(*w.provider_ref);
+        }
+        if (w.state != "deleted") {
+          live_ids.insert(w.id);
         }
       }
       for (const auto& w : workers) {
@@ -397,7 +426,16 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
           continue;
         }
         Unmanaged u{account.name, i.id, i.label, i.gpu, state_or_status(i), std::nullopt};
-        if (adopt) {
+        // gpuctl:<id>:<gen> of a worker that still exists: its rent is being completed by
+        // another process; never adopt it under a second name.
+        bool pending_rent = false;
+        if (i.label.rfind("gpuctl:", 0) == 0) {
+          try {
+            pending_rent = live_ids.count(std::stoll(i.label.substr(7))) > 0;
+          } catch (const std::exception&) {
+          }
+        }
+        if (adopt && !pending_rent) {
           std::string name = "vast-" + id;
           try {
             validate_name(i.label, "worker");
@@ -495,7 +533,15 @@ bracketed(store::Database& db, Env& e, const VastTarget& t, const std::string& k
     in.created_at = now;
     return store::insert_intent(db.sql(), in);
   });
-  call();
+  try {
+    call();
+  } catch (const Error& err) {
+    // The call failed (after its retries): the intent is settled as failed, not left open.
+    db.write([&] {
+      store::confirm_intent(db.sql(), intent_id, now, json{{"failed", err.what()}}.dump());
+    });
+    throw;
+  }
   failpoint(failpoint_name);
   return db.write([&] {
     store::confirm_intent(db.sql(), intent_id, now);

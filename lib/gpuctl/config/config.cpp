@@ -343,6 +343,14 @@ Config::check_ranges() const
                 "share must not exceed the critical one",
                 safe, critical);
   }
+  for (const char* k : {"net.timeout", "net.connect_timeout"}) {
+    if (get_duration(k).count() < 1) { // 0 would mean "no limit" to libcurl
+      throw_usage("config key '{}'{}: must be at least 1s", k, where(k));
+    }
+  }
+  if (get_int("net.retries") < 0 || get_int("net.retries") > 20) {
+    throw_usage("config key 'net.retries'{}: must be between 0 and 20", where("net.retries"));
+  }
   for (std::string p : {"providers.kaggle.", "providers.colab."}) {
     if (get_int(p + "concurrent") < 1) {
       throw_usage("config key '{}concurrent'{}: must be at least 1", p, where(p + "concurrent"));

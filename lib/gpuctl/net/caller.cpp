@@ -139,14 +139,24 @@ threshold_in(const std::string& body)
 Millis
 Caller::backoff(const Operation& op, int attempt, const Response* last)
 {
-  double base = op.backoff_base_s > 0 ? op.backoff_base_s : m_policy.base_s;
-  if (last != nullptr && op.backoff_base_s > 0) {
-    base = std::max(base, threshold_in(last->body));
+  // A provider's own rate threshold only matters after it refused a call as too frequent.
+  double base = m_policy.base_s;
+  if (last != nullptr && last->status == 429 && op.backoff_base_s > 0) {
+    base = std::max(op.backoff_base_s, threshold_in(last->body));
   }
   double b = std::min(m_policy.cap_s, base * std::pow(2.0, attempt));
   // "Equal jitter": half fixed, half random, so processes that failed together spread out.
   std::uniform_real_distribution<double> jitter(0.0, b / 2);
   return Millis(static_cast<long long>((b / 2 + jitter(m_rng)) * 1000));
+}
+
+void
+Caller::wait_before_retry(Millis wait)
+{
+  if (m_log) {
+    m_log(fmt::format("http: retrying in {:.1f} s", static_cast<double>(wait.count()) / 1000));
+  }
+  m_sleeper.sleep(wait);
 }
 
 void
@@ -211,7 +221,7 @@ Caller::call(const Operation& op, const Request& request, const std::vector<std:
         throw fail(fmt::format("{} ({} attempts)", transport_text(e, m_timeouts), attempt + 1), 0,
                    true);
       }
-      m_sleeper.sleep(backoff(op, attempt, nullptr));
+      wait_before_retry(backoff(op, attempt, nullptr));
       continue;
     }
     log_call(request, std::to_string(response.status), response.elapsed, secrets);
@@ -229,7 +239,7 @@ Caller::call(const Operation& op, const Request& request, const std::vector<std:
         throw fail(fmt::format("the answer is not valid JSON ({} attempts)", attempt + 1),
                    response.status, true);
       }
-      m_sleeper.sleep(backoff(op, attempt, nullptr));
+      wait_before_retry(backoff(op, attempt, nullptr));
       continue;
     }
     if (!retryable_status(response.status)) {
@@ -256,7 +266,7 @@ Caller::call(const Operation& op, const Request& request, const std::vector<std:
         wait = std::chrono::duration_cast<Millis>(*asked);
       }
     }
-    m_sleeper.sleep(wait);
+    wait_before_retry(wait);
   }
 }
 

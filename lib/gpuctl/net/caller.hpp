@@ -124,6 +124,7 @@ public:
 
 private:
   Millis backoff(const Operation& op, int attempt, const Response* last);
+  void wait_before_retry(Millis wait);
   void log_call(const Request& request, const std::string& outcome, Millis elapsed,
                 const std::vector<std::string>& secrets);
 

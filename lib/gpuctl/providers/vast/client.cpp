@@ -78,6 +78,23 @@ order_column(const std::string& word)
   return it->second;
 }
 
+/// Whether a 400/404 body is vast.ai's own "no such instance" answer (§5, §7, §9.1): a JSON
+/// error that is not an auth failure. A proxy's or portal's HTML 404 is not evidence that an
+/// instance is gone.
+bool
+vast_gone(const std::string& raw)
+{
+  json b = json::parse(raw, nullptr, false);
+  if (!b.is_object() || (!b.contains("error") && !b.contains("msg") && !b.contains("success"))) {
+    return false;
+  }
+  auto text = [&](const char* k) {
+    auto it = b.find(k);
+    return it != b.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return text("error") != "auth_error" && text("msg") != "Invalid user key";
+}
+
 } // namespace
 
 std::string
@@ -361,12 +378,8 @@ Client::show_instance(std::int64_t id)
 {
   auto o = op("show instance", true, "GET /api/v0/instances/ID/", 2.0);
   auto r = send(o, "GET", fmt::format("/api/v0/instances/{}/?owner=me", id), std::nullopt);
-  if (r.status == 400 || r.status == 404) {
-    json b = json::parse(r.body, nullptr, false);
-    if (!(b.is_object() && (b.value("error", "") == "auth_error" ||
-                            b.value("msg", "") == "Invalid user key"))) {
-      return std::nullopt;
-    }
+  if ((r.status == 400 || r.status == 404) && vast_gone(r.body)) {
+    return std::nullopt;
   }
   json body = expect_ok(o, r);
   auto it = body.find("instances");
@@ -392,11 +405,8 @@ Client::destroy_instance(std::int64_t id)
 {
   auto o = op("destroy instance", true, "DELETE /api/v0/instances/ID/", 3.0);
   auto r = send(o, "DELETE", fmt::format("/api/v0/instances/{}/", id), json::object());
-  if (r.status == 404) {
-    json b = json::parse(r.body, nullptr, false);
-    if (!(b.is_object() && b.value("error", "") == "auth_error")) {
-      return; // already gone
-    }
+  if (r.status == 404 && vast_gone(r.body)) {
+    return; // already gone
   }
   expect_ok(o, r);
 }
