@@ -11,9 +11,6 @@
 # fake_vast (sync-5000, offers-vs-official), or both.
 # BENCH_FAKE_VAST=PATH: fake_vast (default: tests/fakes/fake_vast next to the gpuctl binary).
 # BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command).
-# BENCH_FAKE_SHIM=0 runs fake_vast exactly as built (see bench/README.md: brotli level 11 and
-# Nagle then dominate every network figure); by default a small LD_PRELOAD shim, compiled here,
-# sets brotli quality 1 and TCP_NODELAY in the fake (never in gpuctl).
 # VASTAI_CLI="COMMAND": the official vast.ai CLI (for example the wrapper of
 # specs/vast-api.md §11.4); never fetched or built here. Unset: offers-vs-official is skipped.
 # Needs hyperfine (Debian package `hyperfine`); python3 builds the 1,000-worker state file fast
@@ -250,49 +247,10 @@ int main(void) {
     return init && init(3 /* CURL_GLOBAL_DEFAULT */) == 0 ? 0 : 1;
 }
 EOF
-    # cpp-httplib (Debian's libcpp-httplib 0.11, which fake_vast links) answers a client that
-    # accepts br with brotli at quality 11 (~100 ms of the fake's CPU per 43 kB page) and leaves
-    # Nagle on (the body waits for the ACK of the headers: ~40 ms per keep-alive request). Both
-    # are the fake's costs, not gpuctl's; this shim, preloaded into the fake only, sets quality 1
-    # and TCP_NODELAY. BENCH_FAKE_SHIM=0 measures the fake as built.
+    # fake_vast sets TCP_NODELAY and long keep-alive itself, and gpuctl (like the official
+    # clients) accepts gzip/deflate, not brotli, so the fake runs exactly as built.
     fake_env=()
-    if [[ ${BENCH_FAKE_SHIM:-1} != 0 ]]; then
-        cc -O2 -shared -fPIC -x c - -o "$cdir/fakeshim.so" -ldl <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-typedef void *(*create_fn)(void *, void *, void *);
-typedef int (*setp_fn)(void *, int, unsigned);
-void *BrotliEncoderCreateInstance(void *alloc, void *free_, void *opaque) {
-    create_fn create = (create_fn)dlsym(RTLD_NEXT, "BrotliEncoderCreateInstance");
-    setp_fn setp = (setp_fn)dlsym(RTLD_NEXT, "BrotliEncoderSetParameter");
-    void *s = create ? create(alloc, free_, opaque) : 0;
-    if (s && setp) setp(s, 1 /* BROTLI_PARAM_QUALITY */, 1);
-    return s;
-}
-static int nodelay(int fd) {
-    int one = 1;
-    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-int accept(int s, struct sockaddr *a, socklen_t *l) {
-    int (*real)(int, struct sockaddr *, socklen_t *) =
-        (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
-    return nodelay(real(s, a, l));
-}
-int accept4(int s, struct sockaddr *a, socklen_t *l, int f) {
-    int (*real)(int, struct sockaddr *, socklen_t *, int) =
-        (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
-    return nodelay(real(s, a, l, f));
-}
-EOF
-        fake_env=("LD_PRELOAD=$cdir/fakeshim.so")
-        fake_mode="fake_vast with the shim (brotli quality 1, TCP_NODELAY)"
-    else
-        fake_mode="fake_vast as built"
-    fi
+    fake_mode="fake_vast as built"
 
     # A private copy: a rebuild of build/ while the fake runs must not pull the binary from under it.
     cp -- "$fake" "$cdir/fake_vast"

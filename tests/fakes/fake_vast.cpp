@@ -299,7 +299,10 @@ class FakeVast {
 public:
     explicit FakeVast(FakeServer& srv) : srv_(srv) {
         srv_.set_default_error(default_error);
-        srv_.on_reset([this] { st_ = VastState{}; });
+        srv_.on_reset([this] {
+            st_ = VastState{};
+            label_counts_.reset();
+        });
         srv_.on_state([this](std::int64_t now) { return dump(now); });
         add_public_routes();
         add_offer_routes();
@@ -310,6 +313,7 @@ public:
 private:
     FakeServer& srv_;
     VastState st_;
+    std::optional<json> label_counts_; ///< label_counts of the listing, until the next change
 
     // -- auth (spec §1.4, §9.1, §10) ----------------------------------------------------------
 
@@ -371,11 +375,20 @@ private:
     // -- pacing (spec §9.4) --------------------------------------------------------------------
 
     /// Registers a provider route whose calls are paced per route and caller when enabled.
+    /// A control route that may change instances (and so the label counts).
+    void control_post(const std::string& pattern, std::function<Reply(Call&)> handler) {
+        srv_.control("POST", pattern, [this, handler = std::move(handler)](Call& c) {
+            label_counts_.reset();
+            return handler(c);
+        });
+    }
+
     void add(const std::string& method, const std::string& pattern,
              std::function<Reply(Call&)> handler) {
         std::string route = method + " " + pattern;
-        srv_.route(method, pattern, [this, route, handler = std::move(handler)](Call& c) {
+        srv_.route(method, pattern, [this, route, method, handler = std::move(handler)](Call& c) {
             check_pace(route, c);
+            if (method != "GET") label_counts_.reset(); // labels may change
             return handler(c);
         });
     }
@@ -864,12 +877,17 @@ private:
         const bool by_id_only = filters.empty() && keys.size() == 1 && keys[0].col == "id" &&
                                 !keys[0].desc && (!cursor || (*cursor)["id"].is_number_integer());
         if (by_id_only) {
-            std::map<std::string, long> counts;
-            for (const auto& [id, inst] : st_.instances) {
-                json label = column(inst, json::object(), "label");
-                ++counts[label.is_string() ? label.get<std::string>() : ""];
+            // Counted once per change of state, not once per page (5,000 instances × 200 pages).
+            if (!label_counts_) {
+                std::map<std::string, long> counts;
+                for (const auto& [id, inst] : st_.instances) {
+                    auto it = inst.row.find("label");
+                    ++counts[it != inst.row.end() && it->is_string() ? it->get<std::string>() : ""];
+                }
+                label_counts_ = json::object();
+                for (const auto& [name, n] : counts) (*label_counts_)[name] = n;
             }
-            for (const auto& [name, n] : counts) label_counts[name] = n;
+            label_counts = *label_counts_;
             auto it = cursor ? st_.instances.upper_bound((*cursor)["id"].get<std::int64_t>())
                              : st_.instances.begin();
             for (; it != st_.instances.end() && rows.size() <= static_cast<std::size_t>(limit); ++it)
@@ -1056,14 +1074,14 @@ private:
     }
 
     void add_controls() {
-        srv_.control("POST", "/__control/keys", [this](Call& c) {
+        control_post("/__control/keys", [this](Call& c) {
             json b = c.json_body(bad("body is not JSON"));
             if (!b.is_object() || !b.contains("keys") || !b["keys"].is_array())
                 return bad("expected {\"keys\": [...]}");
             st_.keys = b["keys"].get<std::vector<std::string>>();
             return Reply::json(200, {{"ok", true}});
         });
-        srv_.control("POST", "/__control/offers", [this](Call& c) {
+        control_post("/__control/offers", [this](Call& c) {
             json b = c.json_body(bad("body is not JSON"));
             if (!b.is_object() || !b.contains("offers") || !b["offers"].is_array())
                 return bad("expected {\"offers\": [...]}");
@@ -1075,7 +1093,7 @@ private:
             st_.offers = b["offers"];
             return Reply::json(200, {{"ok", true}, {"count", st_.offers.size()}});
         });
-        srv_.control("POST", "/__control/instances", [this](Call& c) {
+        control_post("/__control/instances", [this](Call& c) {
             json b = c.json_body(bad("body is not JSON"));
             if (!b.is_object()) return bad("expected an object");
             int count = b.value("count", 1);
@@ -1107,7 +1125,7 @@ private:
             }
             return Reply::json(200, {{"ids", ids}});
         });
-        srv_.control("POST", "/__control/instance/*", [this](Call& c) {
+        control_post("/__control/instance/*", [this](Call& c) {
             std::int64_t id = c.wild_int(0, bad("bad instance id"));
             Instance* inst = find(id);
             if (!inst) return Reply::json(404, {{"error", "no such instance"}});
@@ -1126,20 +1144,20 @@ private:
             }
             return Reply::json(200, row(*inst, c.now));
         });
-        srv_.control("POST", "/__control/steal", [this](Call& c) {
+        control_post("/__control/steal", [this](Call& c) {
             auto m = machine_of(c.json_body(bad("body is not JSON")));
             if (!m) return bad("expected {\"id\": INSTANCE} or {\"offer\": ID} or {\"machine_id\": M}");
             st_.stolen.insert(*m);
             return Reply::json(200, {{"ok", true}, {"machine_id", *m}});
         });
-        srv_.control("POST", "/__control/release", [this](Call& c) {
+        control_post("/__control/release", [this](Call& c) {
             auto m = machine_of(c.json_body(bad("body is not JSON")));
             if (!m) return bad("expected {\"id\": INSTANCE} or {\"offer\": ID} or {\"machine_id\": M}");
             st_.stolen.erase(*m);
             hand_over(*m, c.now);
             return Reply::json(200, {{"ok", true}, {"machine_id", *m}});
         });
-        srv_.control("POST", "/__control/pace", [this](Call& c) {
+        control_post("/__control/pace", [this](Call& c) {
             json b = c.json_body(bad("body is not JSON"));
             if (!b.is_object() || !b.contains("enabled") || !b["enabled"].is_boolean())
                 return bad("expected {\"enabled\": bool, \"thresholds\": {ROUTE: SECONDS}}");
