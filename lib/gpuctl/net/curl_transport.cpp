@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
-#include <vector>
 
 namespace gpuctl::net {
 
@@ -51,29 +50,11 @@ curl_api()
   static std::once_flag once;
   static std::string failure;
   std::call_once(once, [] {
-    // Debian ships libcurl in two TLS flavours with the same API. The GnuTLS one (a dependency
-    // of git, so nearly always present) loads ~2.5 ms faster than the OpenSSL one on these
-    // machines (bench/README.md); either verifies TLS against the system CA store and honours
-    // the proxy variables. GPUCTL_CURL_LIBRARY names one file explicitly.
     const char* name = std::getenv("GPUCTL_CURL_LIBRARY");
-    std::vector<std::string> files;
-    if (name != nullptr && *name != '\0') {
-      files = {name};
-    } else {
-      files = {"libcurl-gnutls.so.4", "libcurl.so.4"};
-    }
-    void* lib = nullptr;
-    std::string errors;
-    for (const auto& file : files) {
-      lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (lib != nullptr) {
-        break;
-      }
-      errors += std::string(errors.empty() ? "" : "; ") + dlerror();
-    }
+    std::string file = name != nullptr && *name != '\0' ? name : "libcurl.so.4";
+    void* lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
-      failure = "cannot load libcurl (install the Debian package libcurl4 or libcurl3-gnutls): " +
-                errors;
+      failure = "cannot load " + file + " (install the Debian package libcurl4): " + dlerror();
       return;
     }
     try {

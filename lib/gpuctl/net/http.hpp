@@ -81,8 +81,8 @@ public:
   virtual Response perform(const Request& request, const Timeouts& timeouts) = 0;
 };
 
-/// The libcurl transport: dlopens libcurl on first use — libcurl-gnutls.so.4, else libcurl.so.4
-/// (GPUCTL_CURL_LIBRARY names the file instead). TLS verification on; proxies from the usual environment variables;
+/// The libcurl transport: dlopens libcurl.so.4 on first use (GPUCTL_CURL_LIBRARY names another
+/// file). TLS verification on; proxies from the usual environment variables;
 /// keep-alive across requests of one process. Throws TransportError(setup) naming the library
 /// when it cannot be loaded.
 std::unique_ptr<Transport> make_curl_transport();
