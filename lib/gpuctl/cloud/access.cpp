@@ -20,6 +20,14 @@ base_url(Env& e, const char* key)
   return url;
 }
 
+providers::vast::Client
+make_vast(Env& e, const providers::Secret& secret)
+{
+  auto pace = std::chrono::duration_cast<net::Millis>(e.cfg.get_duration("providers.vast.pace"));
+  return providers::vast::Client(e.caller, base_url(e, "providers.vast.base_url"), secret.value,
+                                 pace);
+}
+
 } // namespace
 
 providers::Secret
@@ -54,10 +62,17 @@ vast_client(store::Database& db, Env& e, const store::AccountRow& account)
   if (account.provider != "vast") {
     throw_usage("account '{}' is a {} account, not vast", account.name, account.provider);
   }
-  auto secret = account_secret(db, e, account);
-  auto pace = std::chrono::duration_cast<net::Millis>(e.cfg.get_duration("providers.vast.pace"));
-  return providers::vast::Client(e.caller, base_url(e, "providers.vast.base_url"), secret.value,
-                                 pace);
+  return make_vast(e, account_secret(db, e, account));
+}
+
+providers::vast::Client
+vast_client_standard(Env& e)
+{
+  auto secret = providers::load_secret(Provider::vast, std::nullopt, e.env);
+  for (auto& w : secret.warnings) {
+    e.warnings.push_back(std::move(w));
+  }
+  return make_vast(e, secret);
 }
 
 providers::kaggle::Client

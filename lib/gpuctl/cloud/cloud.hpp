@@ -39,6 +39,9 @@ providers::Secret account_secret(store::Database& db, Env& e, const store::Accou
 
 /// Clients for an account (Error(usage) when the account has another provider).
 providers::vast::Client vast_client(store::Database& db, Env& e, const store::AccountRow& account);
+/// A vast client on the standard VAST_API_KEY / key files, for commands run before any vast
+/// account is registered (offers search). Error(usage) when no key is found.
+providers::vast::Client vast_client_standard(Env& e);
 providers::kaggle::Client kaggle_client(store::Database& db, Env& e,
                                         const store::AccountRow& account);
 

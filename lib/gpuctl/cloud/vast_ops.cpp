@@ -22,22 +22,18 @@ namespace vast = providers::vast;
 
 namespace {
 
-providers::vast::Client
-client_for(store::Database& db, Env& e, const std::optional<store::AccountRow>& account)
+/// Opens a session on `w` at `at` at `price` $/h (the caller holds the transaction).
+void
+open_session_at(store::Database& db, const store::WorkerRow& w, Instant at,
+                std::optional<double> price)
 {
-  if (account) {
-    return vast_client(db, e, *account);
-  }
-  auto secret = providers::load_secret(Provider::vast, std::nullopt, e.env);
-  for (auto& w : secret.warnings) {
-    e.warnings.push_back(std::move(w));
-  }
-  std::string url = e.cfg.get_string("providers.vast.base_url");
-  while (!url.empty() && url.back() == '/') {
-    url.pop_back();
-  }
-  return vast::Client(e.caller, url, secret.value,
-                      std::chrono::duration_cast<net::Millis>(e.cfg.get_duration("providers.vast.pace")));
+  store::SessionRow s;
+  s.worker_id = w.id;
+  s.worker = w.name;
+  s.account_id = w.account_id;
+  s.started_at = at;
+  s.price_usd_per_hour = price;
+  store::insert_session(db.sql(), s);
 }
 
 std::string
@@ -103,13 +99,7 @@ register_rented(store::Database& db, Env& e, const store::WorkerRow& w, std::int
     store::observe_worker(db.sql(), w.id, {"starting", price, std::nullopt, now});
     store::confirm_intent(db.sql(), intent_id, now, json{{"instance_id", instance_id}}.dump());
     if (!store::open_session_of_worker(db.sql(), w.id)) {
-      store::SessionRow s;
-      s.worker_id = w.id;
-      s.worker = w.name;
-      s.account_id = w.account_id;
-      s.started_at = now;
-      s.price_usd_per_hour = price;
-      store::insert_session(db.sql(), s);
+      open_session_at(db, w, now, price);
     }
     store::insert_event(db.sql(), now, "rent", w.id, "offers rent",
                         json{{"instance_id", instance_id}, {"price_usd_per_hour", price}}.dump());
@@ -187,7 +177,8 @@ state_or_status(const vast::Instance& i)
 std::vector<vast::Offer>
 search_offers(store::Database& db, Env& e, const std::string& account, const vast::OfferQuery& q)
 {
-  auto c = client_for(db, e, pick_vast_account(db, account));
+  auto picked = pick_vast_account(db, account);
+  auto c = picked ? vast_client(db, e, *picked) : vast_client_standard(e);
   return c.search_offers(q);
 }
 
@@ -408,13 +399,7 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         store::observe_worker(db.sql(), w.id, {state, i.price_usd_per_hour, i.gpu_util, now});
         bool running = state == "online" || state == "starting";
         if (running && !open) {
-          store::SessionRow s;
-          s.worker_id = w.id;
-          s.worker = w.name;
-          s.account_id = w.account_id;
-          s.started_at = now;
-          s.price_usd_per_hour = i.price_usd_per_hour;
-          store::insert_session(db.sql(), s);
+          open_session_at(db, w, now, i.price_usd_per_hour);
         } else if (!running && open) {
           store::close_session(db.sql(), open->id, now, "stopped");
         }
@@ -472,13 +457,7 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
           w.id = store::insert_worker(db.sql(), w);
           store::observe_worker(db.sql(), w.id, {w.state, i.price_usd_per_hour, i.gpu_util, now});
           if (w.state == "online" || w.state == "starting") {
-            store::SessionRow s;
-            s.worker_id = w.id;
-            s.worker = w.name;
-            s.account_id = account.id;
-            s.started_at = now;
-            s.price_usd_per_hour = i.price_usd_per_hour;
-            store::insert_session(db.sql(), s);
+            open_session_at(db, w, now, i.price_usd_per_hour);
           }
           store::insert_event(db.sql(), now, "adopt", w.id, "worker sync --adopt",
                               json{{"instance_id", i.id}}.dump());
@@ -551,13 +530,7 @@ bracketed(store::Database& db, Env& e, const VastTarget& t, const std::string& k
       store::close_session(db.sql(), open->id, now, *close_reason);
     }
     if (!open && open_session) {
-      store::SessionRow s;
-      s.worker_id = t.worker.id;
-      s.worker = t.worker.name;
-      s.account_id = t.worker.account_id;
-      s.started_at = now;
-      s.price_usd_per_hour = t.worker.price_usd_per_hour;
-      store::insert_session(db.sql(), s);
+      open_session_at(db, t.worker, now, t.worker.price_usd_per_hour);
     }
     store::insert_event(db.sql(), now, kind, t.worker.id, "worker " + kind,
                         json{{"instance_id", t.instance_id}}.dump());

@@ -1,27 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/store/provider_state.hpp"
 
+#include "gpuctl/store/epoch.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
 
 namespace gpuctl::store {
-
-namespace {
-
-std::int64_t
-epoch(Instant t)
-{
-  return t.time_since_epoch().count();
-}
-
-Instant
-instant(std::int64_t s)
-{
-  return Instant(std::chrono::seconds(s));
-}
-
-} // namespace
 
 std::int64_t
 insert_intent(SQLite::Database& db, const IntentRow& row)
@@ -144,7 +130,7 @@ insert_adjustment(SQLite::Database& db, std::int64_t account_id, Instant at,
   SQLite::Statement q(db, "INSERT INTO adjustments(account_id, at, window, hours, reason) "
                           "VALUES (?, ?, ?, ?, ?)");
   q.bind(1, account_id);
-  q.bind(2, static_cast<std::int64_t>(at.time_since_epoch().count()));
+  q.bind(2, epoch(at));
   q.bind(3, window);
   q.bind(4, hours);
   q.bind(5, reason);

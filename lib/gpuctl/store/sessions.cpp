@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/store/sessions.hpp"
 
+#include "gpuctl/store/epoch.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 namespace gpuctl::store {
 
 namespace {
 
-std::int64_t
-epoch(Instant t)
-{
-  return t.time_since_epoch().count();
-}
-
-Instant
-instant(std::int64_t s)
-{
-  return Instant{std::chrono::seconds{s}};
-}
 
 constexpr const char* k_select =
     "SELECT s.id, s.worker_id, s.worker_name, s.account_id, a.name, s.started_at, s.ended_at, "
