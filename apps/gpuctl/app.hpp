@@ -48,6 +48,8 @@ public:
   bool color() const { return m_color; }
   bool json() const { return m_g.json; }
   providers::EnvLookup env() const;
+  /// Where job files go: $XDG_DATA_HOME/gpuctl/jobs (default ~/.local/share/gpuctl/jobs).
+  std::string jobs_root() const;
 
   /// Opens the state file; Access::read never creates or changes it.
   store::Database open(store::Access access) const;
@@ -129,6 +131,8 @@ void register_session(CLI::App& app, Registry& r);
 void register_quota(CLI::App& app, Registry& r);
 void register_schedule(CLI::App& app, Registry& r);
 void register_offers(CLI::App& app, Registry& r);
+void register_job(CLI::App& app, Registry& r);
+void register_events(CLI::App& app, Registry& r);
 
 /// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
 /// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.

@@ -5,11 +5,21 @@
 #include "gpuctl/plan/input.hpp"
 #include "gpuctl/plan/render.hpp"
 #include "gpuctl/plan/save.hpp"
+#include "gpuctl/net/interrupt.hpp"
+#include "gpuctl/output/json.hpp"
+#include "gpuctl/sched/backends.hpp"
+#include "gpuctl/sched/snapshot.hpp"
+#include "gpuctl/sched/tick.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <iostream>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+extern char** environ; // NOLINT: POSIX
 
 namespace gpuctl::app {
 
@@ -28,6 +38,132 @@ terminal_width()
   return 100;
 }
 
+/// Runs `--notify CMD` as `sh -c CMD gpuctl-notify MESSAGE` (the message is "$1" and on stdin's
+/// place nothing is read); waits for it, so reminders are not lost when the tick ends.
+void
+run_notify(const std::string& cmd, const std::string& message)
+{
+  const char* argv[] = {"sh", "-c", cmd.c_str(), "gpuctl-notify", message.c_str(), nullptr};
+  pid_t pid = 0;
+  if (::posix_spawnp(&pid, "sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) {
+    return;
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
+nlohmann::ordered_json
+tick_json(const sched::TickReport& rep, Instant at)
+{
+  nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+  for (const auto& a : rep.actions) {
+    actions.push_back({{"at", output::instant_json(a.at)},
+                       {"type", a.type},
+                       {"worker", a.worker.empty() ? nlohmann::ordered_json(nullptr)
+                                                   : nlohmann::ordered_json(a.worker)},
+                       {"job", a.job ? nlohmann::ordered_json(*a.job) : nlohmann::ordered_json(nullptr)},
+                       {"reason", a.reason}});
+  }
+  return {{"at", output::instant_json(at)},
+          {"actions", actions},
+          {"errors", rep.errors},
+          {"interrupted", rep.interrupted}};
+}
+
+void
+render_tick(Context& ctx, const sched::TickReport& rep, Instant at, bool dry_run)
+{
+  if (ctx.json()) {
+    ctx.print_json(tick_json(rep, at));
+  } else {
+    for (const auto& a : rep.actions) {
+      std::cout << fmt::format("{}  {}{}  {}  {}  {}\n", ctx.zone().format(a.at),
+                               dry_run ? "would " : "", a.type, a.worker.empty() ? "-" : a.worker,
+                               a.job ? "job " + std::to_string(*a.job) : "-", a.reason);
+    }
+    std::cout << std::flush;
+  }
+  for (const auto& e : rep.errors) {
+    ctx.warn(e);
+  }
+}
+
+/// `schedule --once | --watch`: one tick, or ticks until SIGINT/SIGTERM (exit 0 after finishing
+/// the tick in progress).
+int
+run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_run,
+              const std::string& notify)
+{
+  Seconds every = tick_text.empty() ? ctx.config().get_duration("scheduler.tick")
+                                    : parse_duration(tick_text, "--tick");
+  if (every < Seconds{1}) {
+    throw_usage("--tick must be at least 1s");
+  }
+  auto db = ctx.open(dry_run ? store::Access::read : store::Access::write);
+  std::optional<sched::TickLock> lock;
+  if (!dry_run) {
+    lock.emplace(ctx.db_path());
+  }
+  net::install_interrupt_handlers();
+  // The network environment (and libcurl) only when a back end first talks to a provider.
+  struct LazyKaggle final : sched::Backend {
+    Context& ctx;
+    store::Database& db;
+    std::unique_ptr<sched::Backend> real;
+    LazyKaggle(Context& c, store::Database& d) : ctx(c), db(d) {}
+    sched::Backend& get()
+    {
+      if (!real) {
+        real = sched::make_kaggle_backend(db, ctx.cloud());
+      }
+      return *real;
+    }
+    std::string cannot_run(const sched::JobSpec& s) const override
+    {
+      return sched::cannot_run("kaggle", s);
+    }
+    bool session_per_job() const override { return true; }
+    std::map<std::int64_t, sched::Health> refresh(const std::vector<store::WorkerRow>& w) override
+    {
+      return get().refresh(w);
+    }
+    nlohmann::json launch(const sched::RunContext& r) override { return get().launch(r); }
+    sched::Observation observe(const sched::RunContext& r) override { return get().observe(r); }
+    void collect(const sched::RunContext& r, const std::string& d) override { get().collect(r, d); }
+    void stop(const sched::RunContext& r) override { get().stop(r); }
+  };
+  LazyKaggle kaggle(ctx, db);
+  sched::TickEnv env{db, ctx.config(), ctx.clock(), {{"kaggle", &kaggle}}, {}, {}, {}, ctx.jobs_root()};
+  env.start_instance = [&](const std::string& w) { cloud::start_worker(db, ctx.cloud(), w); };
+  env.stop_instance = [&](const std::string& w, const std::string& reason) {
+    cloud::stop_worker(db, ctx.cloud(), w, reason);
+  };
+  if (!notify.empty()) {
+    env.notify = [notify](const std::string& m) { run_notify(notify, m); };
+  }
+  env.interrupted = [] { return net::interrupted(); };
+  sched::TickOptions opts;
+  opts.dry_run = dry_run;
+  bool errors = false;
+  for (;;) {
+    auto rep = sched::tick(env, opts);
+    ctx.flush_warnings();
+    render_tick(ctx, rep, ctx.now(), dry_run);
+    errors = errors || !rep.errors.empty();
+    if (!watch) {
+      return net::interrupted() ? 130 : errors ? 3 : 0;
+    }
+    if (net::interrupted()) {
+      return 0;
+    }
+    net::SignalSleeper sleeper;
+    sleeper.sleep(std::chrono::duration_cast<net::Millis>(every));
+    if (net::interrupted()) {
+      return 0;
+    }
+  }
+}
+
 } // namespace
 
 void
@@ -39,10 +175,19 @@ register_schedule(CLI::App& app, Registry& r)
   struct Opts {
     std::string strategy, from = "now", format = "table", providers;
     int days = 7, keep = 0;
-    bool save = false;
+    bool save = false, once = false, watch = false, dry_run = false;
+    std::string tick, notify;
   };
   auto o = std::make_shared<Opts>();
-  sub->add_option("--strategy", o->strategy, "24x7 | burst | economy")->required();
+  auto* o_strategy = sub->add_option("--strategy", o->strategy, "24x7 | burst | economy");
+  auto* o_once = sub->add_flag("--once", o->once, "run one scheduler tick (for cron)");
+  auto* o_watch = sub->add_flag("--watch", o->watch, "run ticks until SIGINT/SIGTERM");
+  o_once->excludes(o_watch);
+  o_strategy->excludes(o_once)->excludes(o_watch);
+  sub->add_option("--tick", o->tick, "--watch: time between ticks (default scheduler.tick)");
+  sub->add_flag("--dry-run", o->dry_run, "--once/--watch: print what a tick would do, write nothing");
+  sub->add_option("--notify", o->notify,
+                  "--once/--watch: run CMD with a reminder as $1 (e.g. 'notify-send gpuctl \"$1\"')");
   sub->add_option("--from", o->from, "start of the horizon (default now)");
   sub->add_option("--days", o->days, "length of the horizon in days (default 7)")->check(whole_arg());
   sub->add_option("--keep", o->keep, "economy: GPUs to keep online")->check(whole_arg());
@@ -50,6 +195,15 @@ register_schedule(CLI::App& app, Registry& r)
   sub->add_option("--providers", o->providers, "only these providers, comma-separated");
   sub->add_flag("--save", o->save, "store the plan as the active one (the scheduler follows it)");
   r.on(sub, [=](Context& ctx) {
+    if (o->once || o->watch) {
+      return run_scheduler(ctx, o->watch, o->tick, o->dry_run, o->notify);
+    }
+    if (!o->tick.empty() || o->dry_run || !o->notify.empty()) {
+      throw_usage("--tick, --dry-run and --notify go with --once or --watch");
+    }
+    if (o->strategy.empty()) {
+      throw_usage("give --strategy 24x7|burst|economy to plan, or --once/--watch to run the scheduler");
+    }
     std::string format = ctx.json() ? "json" : o->format;
     if (format != "table" && format != "gantt" && format != "json" && format != "ics") {
       throw_usage("unknown --format '{}' (expected table, gantt, json or ics)", format);

@@ -80,6 +80,12 @@ Context::zone()
   return *m_zone;
 }
 
+std::string
+Context::jobs_root() const
+{
+  return xdg_path("XDG_DATA_HOME", "/.local/share", "jobs");
+}
+
 providers::EnvLookup
 Context::env() const
 {

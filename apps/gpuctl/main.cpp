@@ -119,6 +119,7 @@ main(int argc, char** argv)
       {"worker", app::register_worker},     {"session", app::register_session},
       {"quota", app::register_quota},       {"schedule", app::register_schedule},
       {"status", app::register_status},     {"offers", app::register_offers},
+      {"job", app::register_job},           {"events", app::register_events},
   };
   const char* word = nullptr;
   for (int i = 1; i < argc; ++i) {

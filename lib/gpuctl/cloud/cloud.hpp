@@ -119,7 +119,10 @@ SyncReport sync_workers(store::Database& db, Env& e, const std::string& account,
 /// Error(usage) for a worker that is not vast or has no instance; start is refused by the daily
 /// budget like rent. destroy verifies with a show call that the instance is gone.
 store::WorkerRow start_worker(store::Database& db, Env& e, const std::string& name);
-store::WorkerRow stop_worker(store::Database& db, Env& e, const std::string& name);
+/// stop closes the worker's open session with `reason` ("stopped" by hand, "auto-shutdown" when the
+/// scheduler enforces a deadline).
+store::WorkerRow stop_worker(store::Database& db, Env& e, const std::string& name,
+                             const std::string& reason = "stopped");
 store::WorkerRow destroy_worker(store::Database& db, Env& e, const std::string& name);
 
 /// `gpuctl account check`: one authenticated call per account.

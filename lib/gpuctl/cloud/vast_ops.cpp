@@ -554,12 +554,12 @@ start_worker(store::Database& db, Env& e, const std::string& name)
 }
 
 store::WorkerRow
-stop_worker(store::Database& db, Env& e, const std::string& name)
+stop_worker(store::Database& db, Env& e, const std::string& name, const std::string& reason)
 {
   auto t = vast_target(db, name, "stop");
   auto c = vast_client(db, e, t.account);
   return bracketed(db, e, t, "stop", "stop-after-call", [&] { c.set_state(t.instance_id, false); },
-                   "offline", std::string("stopped"), false);
+                   "offline", reason, false);
 }
 
 store::WorkerRow

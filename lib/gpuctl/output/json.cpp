@@ -218,4 +218,42 @@ config_json(const config::Config& cfg)
   return out;
 }
 
+json
+job_json(const store::JobRow& j, const std::string& provider, const std::string& output_dir,
+         const std::optional<std::string>& why_queued)
+{
+  json o;
+  o["id"] = j.id;
+  o["name"] = j.name;
+  o["state"] = j.state;
+  o["priority"] = j.priority;
+  o["attempts"] = j.attempts;
+  o["max_attempts"] = j.max_attempts;
+  o["worker"] = j.worker_name ? json(*j.worker_name) : json(nullptr);
+  o["provider"] = provider.empty() ? json(nullptr) : json(provider);
+  o["submitted"] = instant_json(j.submitted_at);
+  o["started"] = instant_json(j.started_at);
+  o["ended"] = instant_json(j.ended_at);
+  o["timeout_s"] = j.timeout_s ? json(*j.timeout_s) : json(nullptr);
+  o["exit_code"] = j.exit_code ? json(*j.exit_code) : json(nullptr);
+  o["output_dir"] = output_dir;
+  o["why_queued"] = why_queued ? json(*why_queued) : json(nullptr);
+  return o;
+}
+
+json
+event_json(const store::EventRow& e)
+{
+  json o;
+  o["id"] = e.id;
+  o["at"] = instant_json(e.at);
+  o["type"] = e.type;
+  o["worker"] = e.worker ? json(*e.worker) : json(nullptr);
+  o["job"] = e.job_id ? json(*e.job_id) : json(nullptr);
+  o["reason"] = e.reason;
+  json d = json::parse(e.detail_json, nullptr, false);
+  o["detail"] = d.is_discarded() ? json::object() : d;
+  return o;
+}
+
 } // namespace gpuctl::output

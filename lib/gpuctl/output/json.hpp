@@ -6,6 +6,7 @@
 #include "gpuctl/fleet/fleet.hpp"
 #include "gpuctl/fleet/status.hpp"
 #include "gpuctl/quota/service.hpp"
+#include "gpuctl/store/jobs.hpp"
 #include "gpuctl/store/registry.hpp"
 
 #include <nlohmann/json.hpp>
@@ -47,5 +48,15 @@ nlohmann::ordered_json status_json(const fleet::PoolStatus& s);
 
 /// config show: {"<section.key>":{"value","source"}}.
 nlohmann::ordered_json config_json(const config::Config& cfg);
+
+/// job: {"id","name","state","priority","attempts","max_attempts","worker","provider",
+/// "submitted","started","ended","timeout_s","exit_code","output_dir","why_queued"}; `provider`
+/// is the worker's (or the job's --provider constraint), `why_queued` null unless queued.
+nlohmann::ordered_json job_json(const store::JobRow& j, const std::string& provider,
+                                const std::string& output_dir,
+                                const std::optional<std::string>& why_queued);
+
+/// event: {"id","at","type","worker","job","reason","detail"}; `detail` is the stored object.
+nlohmann::ordered_json event_json(const store::EventRow& e);
 
 } // namespace gpuctl::output

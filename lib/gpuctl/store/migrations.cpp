@@ -12,7 +12,7 @@ namespace gpuctl::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> k_migrations = {
+constexpr std::array<std::string_view, 5> k_migrations = {
     // 1: the registry.
     R"sql(
 CREATE TABLE accounts(
@@ -131,6 +131,47 @@ INSERT INTO id_seq(name, last) VALUES ('workers', MAX(
   (SELECT COALESCE(MAX(id), 0) FROM workers),
   (SELECT COALESCE(MAX(worker_id), 0) FROM events),
   (SELECT COALESCE(MAX(worker_id), 0) FROM sessions)));
+)sql",
+    // 5: the job queue (DESIGN §7). A job's dispatch_key names its run at the provider (the
+    // Kaggle kernel slug, the remote job directory) so a crash between the provider's acceptance
+    // and the commit is found again; deadline warnings are recorded once per session and level;
+    // workers remember when they were last dispatched to (least recently dispatched first).
+    R"sql(
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN
+    ('queued','dispatched','running','succeeded','failed','cancelled','lost')),
+  priority INTEGER NOT NULL DEFAULT 0,
+  spec_json TEXT NOT NULL DEFAULT '{}',
+  worker_id INTEGER REFERENCES workers(id) ON DELETE SET NULL,
+  worker_name TEXT,
+  session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+  dispatch_key TEXT,
+  submitted_at INTEGER NOT NULL,
+  dispatched_at INTEGER,
+  started_at INTEGER,
+  ended_at INTEGER,
+  timeout_s INTEGER,
+  exit_code INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  result_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX jobs_queue ON jobs(state, priority DESC, submitted_at, id);
+CREATE INDEX jobs_worker ON jobs(worker_id, state);
+CREATE UNIQUE INDEX jobs_dispatch_key ON jobs(dispatch_key) WHERE dispatch_key IS NOT NULL;
+CREATE INDEX intents_job ON intents(job_id) WHERE confirmed_at IS NULL;
+CREATE INDEX events_job ON events(job_id, at);
+CREATE INDEX events_worker_type ON events(worker_id, type, at);
+CREATE TABLE session_warnings(
+  session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  level TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (session_id, level)
+);
+ALTER TABLE workers ADD COLUMN last_dispatched_at INTEGER;
 )sql",
 };
 

@@ -154,6 +154,9 @@ Client::parse_ok(const net::Operation& op, const net::Response& r)
                             "account's --credentials file or KAGGLE_API_TOKEN / KAGGLE_KEY",
                             op.name, msg));
   }
+  if (code == 404) {
+    throw NotFound(fmt::format("Kaggle {}: HTTP 404: {}", op.name, msg));
+  }
   throw Error(ErrorKind::provider, fmt::format("Kaggle {}: HTTP {}: {}", op.name, code, msg));
 }
 

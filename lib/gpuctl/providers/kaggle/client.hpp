@@ -63,6 +63,12 @@ private:
   bool m_no_free_slot;
 };
 
+/// HTTP 404 from Kaggle: the kernel does not exist or never had a session (§4 Errors). Exit 3.
+class NotFound : public Error {
+public:
+  explicit NotFound(const std::string& message) : Error(ErrorKind::provider, message) {}
+};
+
 /// Latest run of a kernel (§4). `status` in UPPER_SNAKE whatever the server's spelling.
 struct KernelStatus {
   std::string status; ///< QUEUED RUNNING COMPLETE ERROR CANCEL_REQUESTED CANCEL_ACKNOWLEDGED NEW_SCRIPT
@@ -117,6 +123,7 @@ public:
   /// maybe_delivered; check kernel_status / list_kernels before pushing again). Throws
   /// PushRefused for a 200 with `error`.
   PushResult push(const PushRequest& p);
+  /// GetKernelSessionStatus; throws NotFound when the kernel does not exist (or never ran).
   KernelStatus kernel_status(const std::string& owner, const std::string& slug);
   /// ListKernelSessionOutput, every page.
   Output output(const std::string& owner, const std::string& slug);

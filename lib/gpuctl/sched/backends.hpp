@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// The back ends the gpuctl binary runs jobs with (sched/backend.hpp).
+#pragma once
+#include "gpuctl/cloud/cloud.hpp"
+#include "gpuctl/sched/backend.hpp"
+#include "gpuctl/store/database.hpp"
+
+#include <memory>
+
+namespace gpuctl::sched {
+
+/// Kaggle: a job is a kernel version pushed to the worker's account as the kernel
+/// `<owner>/gpuctl-<dispatch_key>` with the GPU on and sessionTimeoutSeconds = the run limit
+/// (specs/kaggle-api.md §3, §3.6); its status is GetKernelSessionStatus (§4, 404 = gone); its log
+/// and output files are fetched when it ends (§5). Health = one ListKernels call per account.
+/// Kaggle cannot stop a run (§8): stop() throws Error(conflict).
+std::unique_ptr<Backend> make_kaggle_backend(store::Database& db, cloud::Env& env);
+
+} // namespace gpuctl::sched
