@@ -166,12 +166,13 @@ local_tmp()
 // The remote scripts. Each runs under `sh -c` with its inputs as positional parameters.
 
 /// $1 remote dir, $2 key.
-constexpr const char* kStatusScript = R"SH(cd -- "$1" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -d started ] || { echo absent; exit 0; }
+constexpr const char* kStatusScript = R"SH(d=$1; case $d in /*) ;; *) d=${HOME:-.}/$d ;; esac
+cd -- "$d" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -d started ] || { echo absent; exit 0; }
 if [ -f exit ]; then echo "exited $(cat exit)"; exit 0; fi
 if [ -s pid ]; then
   p=$(cat pid)
   if kill -s 0 -- "-$p" 2>/dev/null || kill -s 0 -- "$p" 2>/dev/null; then echo running; exit 0; fi
-  sleep 1
+  i=0; while [ ! -f exit ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done
   if [ -f exit ]; then echo "exited $(cat exit)"; exit 0; fi
   echo vanished; exit 0
 fi
@@ -179,17 +180,20 @@ echo starting
 )SH";
 
 /// $1 remote dir, $2 key, $3 first byte (1-based).
-constexpr const char* kLogScript = R"SH(cd -- "$1" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -f log ] || exit 0
+constexpr const char* kLogScript = R"SH(d=$1; case $d in /*) ;; *) d=${HOME:-.}/$d ;; esac
+cd -- "$d" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -f log ] || exit 0
 exec tail -c +"$3" log
 )SH";
 
 /// $1 remote dir, $2 key.
-constexpr const char* kFetchScript = R"SH(cd -- "$1" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -d output ] || { echo "no output directory $1/$2/output" >&2; exit 3; }
+constexpr const char* kFetchScript = R"SH(d=$1; case $d in /*) ;; *) d=${HOME:-.}/$d ;; esac
+cd -- "$d" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -d output ] || { echo "no output directory $d/$2/output" >&2; exit 3; }
 if [ -f log ]; then exec tar -cf - output log; else exec tar -cf - output; fi
 )SH";
 
 /// $1 remote dir, $2 key, $3 grace in seconds.
-constexpr const char* kKillScript = R"SH(cd -- "$1" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -s pid ] && [ ! -f exit ] || exit 0
+constexpr const char* kKillScript = R"SH(d=$1; case $d in /*) ;; *) d=${HOME:-.}/$d ;; esac
+cd -- "$d" 2>/dev/null && cd -- "$2" 2>/dev/null && [ -s pid ] && [ ! -f exit ] || exit 0
 p=$(cat pid)
 kill -s TERM -- "-$p" 2>/dev/null || exit 0
 i=0; n=$(( $3 * 10 ))
@@ -216,6 +220,7 @@ echo "$code" >exit.tmp && mv -f exit.tmp exit
 constexpr const char* kLaunchScript = R"SH(set -u
 dir=$1 key=$2 mode=$3 tmo=$4 grace=$5 upload=$6
 shift 6
+case $dir in /*) ;; *) dir=${HOME:-.}/$dir ;; esac
 mkdir -p -- "$dir" && cd -- "$dir" || { echo "cannot create the job directory $dir" >&2; exit 3; }
 mkdir -- "$key" 2>/dev/null || [ -d "$key" ] || { echo "cannot create $dir/$key" >&2; exit 3; }
 if ! mkdir -- "$key/started" 2>/dev/null; then

@@ -59,8 +59,8 @@ struct Options {
                               ///< tests use it for known_hosts/identity)
   int connect_timeout_s = 10; ///< ssh -o ConnectTimeout, seconds
   std::chrono::milliseconds command_timeout{60000}; ///< each ssh call is killed after this
-  /// Where job directories live on the host: relative to the remote home, or absolute.
-  /// Quoted like any word, so "~" is NOT expanded.
+  /// Where job directories live on the host: relative to the remote $HOME, or absolute.
+  /// Passed as data, never pasted into a command, so "~" is NOT expanded (write it relative).
   std::string remote_dir = ".gpuctl/jobs";
   /// kill(): how long after SIGTERM the job's process group gets SIGKILL; also the grace
   /// `timeout -k` gives a job after its timeout_s. Whole seconds are used (at least 1).
