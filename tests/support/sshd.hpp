@@ -22,6 +22,7 @@ public:
   Sshd(const Sshd&) = delete;
   Sshd& operator=(const Sshd&) = delete;
 
+  /// The TCP port sshd listens on (127.0.0.1 only).
   int port() const { return m_port; }
   /// "USER@127.0.0.1:PORT" for the current user.
   std::string target() const;

@@ -84,6 +84,7 @@ struct Probe {
 /// memory_used_mib; online = at least one GPU line, else error says why. Never throws.
 Probe parse_nvidia_smi(const std::string& out);
 
+/// A remote job's life: never started for this key, running (or just starting), or ended.
 enum class RunState { absent, running, exited };
 
 /// What status() found.
