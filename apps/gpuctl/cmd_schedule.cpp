@@ -106,23 +106,30 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   }
   net::install_interrupt_handlers();
   // The network environment (and libcurl) only when a back end first talks to a provider.
-  struct LazyKaggle final : sched::Backend {
+  struct Lazy final : sched::Backend {
+    using Make = std::unique_ptr<sched::Backend> (*)(store::Database&, cloud::Env&);
     Context& ctx;
     store::Database& db;
+    std::string provider;
+    Make make;
     std::unique_ptr<sched::Backend> real;
-    LazyKaggle(Context& c, store::Database& d) : ctx(c), db(d) {}
+    Lazy(Context& c, store::Database& d, std::string p, Make m)
+        : ctx(c), db(d), provider(std::move(p)), make(m)
+    {
+    }
     sched::Backend& get()
     {
       if (!real) {
-        real = sched::make_kaggle_backend(db, ctx.cloud());
+        real = make(db, ctx.cloud());
       }
       return *real;
     }
     std::string cannot_run(const sched::JobSpec& s) const override
     {
-      return sched::cannot_run("kaggle", s);
+      return provider == "vast" ? "running jobs on vast.ai instances is not supported yet"
+                                : sched::cannot_run(provider, s);
     }
-    bool session_per_job() const override { return true; }
+    bool session_per_job() const override { return sched::session_per_job(provider); }
     std::map<std::int64_t, sched::Health> refresh(const std::vector<store::WorkerRow>& w) override
     {
       return get().refresh(w);
@@ -132,8 +139,9 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     void collect(const sched::RunContext& r, const std::string& d) override { get().collect(r, d); }
     void stop(const sched::RunContext& r) override { get().stop(r); }
   };
-  LazyKaggle kaggle(ctx, db);
-  sched::TickEnv env{db, ctx.config(), ctx.clock(), {{"kaggle", &kaggle}}, {}, {}, {}, ctx.jobs_root()};
+  Lazy kaggle(ctx, db, "kaggle", &sched::make_kaggle_backend);
+  Lazy vast(ctx, db, "vast", &sched::make_vast_backend);
+  sched::TickEnv env{db, ctx.config(), ctx.clock(), {{"kaggle", &kaggle}, {"vast", &vast}}, {}, {}, {}, ctx.jobs_root()};
   env.start_instance = [&](const std::string& w) { cloud::start_worker(db, ctx.cloud(), w); };
   env.stop_instance = [&](const std::string& w, const std::string& reason) {
     cloud::stop_worker(db, ctx.cloud(), w, reason);

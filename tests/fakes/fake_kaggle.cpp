@@ -1031,6 +1031,16 @@ void FakeKaggle::install_controls() {
                                  {"failure_message", t.failure}});
     });
 
+    // The owner deleted the kernel on kaggle.com: status/output answer 404 from now on.
+    server_.control("POST", "/__control/delete_kernel", [this](Call& call) {
+        const json body = control_body(call);
+        const std::string ref = str_field(body, "ref");
+        if (ref.empty())
+            bad_control("ref must be \"owner/slug\"");
+        bool deleted = state_.kernels.erase(ref) > 0;
+        return Reply::json(200, {{"ref", ref}, {"deleted", deleted}});
+    });
+
     server_.control("POST", "/__control/status_style", [this](Call& call) {
         const json body = control_body(call);
         const std::string style = str_field(body, "style");

@@ -17,3 +17,13 @@ namespace gpuctl::sched {
 std::unique_ptr<Backend> make_kaggle_backend(store::Database& db, cloud::Env& env);
 
 } // namespace gpuctl::sched
+
+namespace gpuctl::sched {
+
+/// vast.ai: health is one paginated listing per account (cloud::sync_workers, which records
+/// state, price and util itself; an account whose listing failed reaches none of its workers).
+/// Running jobs on vast.ai instances (over ssh to the instance) is not implemented yet:
+/// cannot_run says so, and the scheduler never dispatches to a vast worker.
+std::unique_ptr<Backend> make_vast_backend(store::Database& db, cloud::Env& env);
+
+} // namespace gpuctl::sched

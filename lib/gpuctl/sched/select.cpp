@@ -154,7 +154,9 @@ select(const std::vector<JobNeed>& jobs, std::vector<WorkerView> workers,
         ++counts[*r];
         continue;
       }
-      auto key = std::make_tuple(st ? st->share : 0.0, job.avoid.count(w.id) > 0,
+      auto key = std::make_tuple(job.avoid.count(w.id) > 0 ? 1.0 + (st ? st->share : 0.0)
+                                                           : (st ? st->share : 0.0),
+                                 job.avoid.count(w.id) > 0,
                                  w.last_dispatched ? w.last_dispatched->time_since_epoch().count()
                                                    : std::int64_t{-1},
                                  &w.name);

@@ -75,8 +75,9 @@ double projected_share(const AccountLoad& a);
 /// Assigns jobs in order. Candidates: enabled, online, free workers whose provider can run the
 /// job and match its constraints, inside a planned slot, whose account has a free `concurrent`
 /// slot (session-per-job providers) and a projected share below safe_below before this job, and
-/// time left before a new session's deadline. Lowest projected share first; then workers not in
-/// `avoid`; then least recently dispatched (never first); then name. Each assignment makes the
+/// time left before a new session's deadline. Workers in `avoid` (an earlier attempt was lost
+/// there) come last; then lowest projected share first; then least recently dispatched (never
+/// first); then name. Each assignment makes the
 /// worker busy and adds the job's committed hours (its timeout, else the session's time to its
 /// deadline) to the account. `explain` fills `why` for jobs left queued.
 Selection select(const std::vector<JobNeed>& jobs, std::vector<WorkerView> workers,
