@@ -7,8 +7,9 @@
 #
 # Environment: BENCH_OUT=DIR keeps hyperfine's JSON exports there (default: a temp dir, removed);
 # BENCH_RUNS / BENCH_WARMUP override --runs 200 / --warmup 20.
-# BENCH_CASES=all (default) | offline | net: the offline cases, the network cases against
-# fake_vast (sync-5000, offers-vs-official), or both.
+# BENCH_CASES=all (default) | offline | net | tick: the offline cases, the network cases against
+# fake_vast (sync-5000, offers-vs-official), the scheduler tick (10,000 queued jobs, 500
+# workers, bench/tick_bench.cpp; needs build/bench/tick_bench), or all of them.
 # BENCH_FAKE_VAST=PATH: fake_vast (default: tests/fakes/fake_vast next to the gpuctl binary).
 # BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command).
 # VASTAI_CLI="COMMAND": the official vast.ai CLI (for example the wrapper of
@@ -40,8 +41,8 @@ cleanup() {
 trap cleanup EXIT
 cases=${BENCH_CASES:-all}
 case $cases in
-all | offline | net) ;;
-*) echo "bench/run.sh: BENCH_CASES is all, offline or net" >&2; exit 2 ;;
+all | offline | net | tick) ;;
+*) echo "bench/run.sh: BENCH_CASES is all, offline, net or tick" >&2; exit 2 ;;
 esac
 out=${BENCH_OUT:-$work/out}
 mkdir -p -- "$out"
@@ -157,7 +158,7 @@ print(round(r["median"]*1000, 2))' "$1" "${2:-}"
 
 qbin=$(printf '%q' "$bin")
 true_bin=$(type -P true)
-if [[ $cases != net ]]; then
+if [[ $cases == all || $cases == offline ]]; then
     echo "building state files in $work ..." >&2
     db10=$work/w10.db
     db1000=$work/w1000.db
@@ -215,7 +216,7 @@ fi
 # official vast.ai CLI (VASTAI_CLI), and the split of gpuctl's time: process start, libcurl load,
 # gpuctl's own work (DESIGN §2).
 net_ok=1
-if [[ $cases != offline ]]; then
+if [[ $cases == all || $cases == net ]]; then
     for tool in curl jq cc; do
         if ! command -v "$tool" >/dev/null; then
             echo "bench/run.sh: network cases skipped: '$tool' is not installed" >&2
@@ -229,7 +230,7 @@ if [[ $cases != offline ]]; then
         net_ok=0
     fi
 fi
-if [[ $cases != offline ]] && ((net_ok)); then
+if [[ $cases == all || $cases == net ]] && ((net_ok)); then
     sync_runs=${BENCH_SYNC_RUNS:-10}
     net_runs=${BENCH_NET_RUNS:-30}
     cdir=$work/c
@@ -388,6 +389,21 @@ EOF
     if ((have_official)); then
         printf 'official CLI / gpuctl, medians of the same hyperfine run: %sx (target >= 40x)\n' \
             "$(jq -n "$(m vastai-search) / $(m gpuctl-search) * 10 | round / 10")"
+    fi
+fi
+# ---- The scheduler tick: 10,000 queued jobs, 500 workers, a back end that accepts at once -----
+if [[ $cases == all || $cases == tick ]]; then
+    tick_bench=${BENCH_TICK:-$(dirname -- "$bin")/bench/tick_bench}
+    if [[ ! -x $tick_bench ]]; then
+        echo "bench/run.sh: tick case skipped: no tick_bench at '$tick_bench' (build the tests)" >&2
+    else
+        "$tick_bench" prepare "$work/tick-base.db"
+        hyperfine --style basic --runs "${BENCH_TICK_RUNS:-10}" --warmup 1 \
+            --prepare "cp '$work/tick-base.db' '$work/tick.db'; rm -f '$work/tick.db-wal' '$work/tick.db-shm'" \
+            --export-json "$out/tick.json" -n tick "'$tick_bench' tick '$work/tick.db'" >/dev/null
+        printf '\n%-44s %10s %8s\n' "scheduler" "median ms" "target"
+        printf '%-44s %10s %8s\n' "one tick: 10,000 queued, 500 dispatched" \
+            "$(jq -r '.results[0].median * 1000 | round' "$out/tick.json")" "< 2000"
     fi
 fi
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
