@@ -26,7 +26,7 @@ _gpuctl_leaf_opts()
     "account add") echo "--provider --credentials $_gpuctl_policy_opts" ;;
     "account set") echo "--credentials --reset $_gpuctl_policy_opts" ;;
     "account rm") echo "--force" ;;
-    "worker add") echo "--account --gpu --gpu-count --host --instance-id --price" ;;
+    "worker add") echo "--account --gpu --gpu-count --host --identity --instance-id --price" ;;
     "worker list") echo "--account --provider" ;;
     "worker rm") echo "--force" ;;
     "worker sync") echo "--account --adopt" ;;
@@ -54,7 +54,7 @@ _gpuctl_takes_value()
         account\ set:--weekly-hours | account\ set:--daily-hours | account\ set:--session-max | \
         account\ set:--shutdown-margin | account\ set:--concurrent | account\ set:--max-usd-per-day | \
         "worker add:--account" | "worker add:--gpu" | "worker add:--gpu-count" | "worker add:--host" | \
-        "worker add:--instance-id" | "worker add:--price" | \
+        "worker add:--identity" | "worker add:--instance-id" | "worker add:--price" | \
         "worker list:--account" | "worker list:--provider" | \
         "session start:--at" | "session stop:--at" | "session stop:--reason" | \
         "session add:--start" | "session add:--end" | \
