@@ -217,3 +217,35 @@ TEST_CASE("worker add --identity and --host checks")
   CHECK(cli.run({"worker", "add", "k2", "--account", "k", "--identity", cli.dir() / "id_key"}).code ==
         2);
 }
+
+TEST_CASE("ssh job: cancel stops the remote run at the next tick")
+{
+  SshUser u;
+  long long id = u.cli.ok({"job", "submit", "--json", "--", "sleep", "60"}).json()["id"];
+  u.cli.ok({"schedule", "--once"});
+  u.cli.ok({"schedule", "--once"});
+  REQUIRE(u.job(id)["state"] == "running");
+  u.cli.ok({"job", "cancel", std::to_string(id)});
+  auto start = std::chrono::steady_clock::now();
+  json j = u.run_until_final(id);
+  CHECK(j["state"] == "cancelled");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  auto dirs = u.remote_jobs();
+  REQUIRE(dirs.size() == 1);
+  CHECK(fs::exists(dirs.front() / "exit"));
+}
+
+TEST_CASE("ssh job: a script job runs the submitted snapshot with its arguments")
+{
+  SshUser u;
+  const std::string script = u.cli.dir() / "train.sh";
+  write_file(script, "echo \"script got [$1] [$2]\"\necho ok > \"$GPUCTL_OUTPUT_DIR/done.txt\"\n");
+  long long id = u.cli.ok({"job", "submit", "--json", "--script", script, "--", "a b", "c'd"})
+                     .json()["id"];
+  json j = u.run_until_final(id);
+  REQUIRE(j["state"] == "succeeded");
+  std::string dir = j["output_dir"];
+  CHECK(read_file(dir + "/done.txt") == "ok\n");
+  CHECK(u.cli.ok({"job", "logs", std::to_string(id)}).out.find("script got [a b] [c'd]") !=
+        std::string::npos);
+}
