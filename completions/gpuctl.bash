@@ -15,6 +15,9 @@ _gpuctl_strategies="24x7 burst economy"
 _gpuctl_formats="table gantt json ics"
 _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_margin concurrent max_usd_per_day credentials all"
 _gpuctl_order_keys="price reliability score gpu_ram inet_down num_gpus dlperf cuda"
+_gpuctl_job_providers="kaggle ssh vast"
+_gpuctl_job_states="queued dispatched running succeeded failed cancelled lost"
+_gpuctl_event_types="job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent-failed"
 _gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
 _gpuctl_global_value_opts=" --db --config --tz "
 _gpuctl_policy_opts="--weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day"
@@ -26,7 +29,7 @@ _gpuctl_leaf_opts()
     "account add") echo "--provider --credentials $_gpuctl_policy_opts" ;;
     "account set") echo "--credentials --reset $_gpuctl_policy_opts" ;;
     "account rm") echo "--force" ;;
-    "worker add") echo "--account --gpu --gpu-count --host --instance-id --price" ;;
+    "worker add") echo "--account --gpu --gpu-count --host --identity --instance-id --price" ;;
     "worker list") echo "--account --provider" ;;
     "worker rm") echo "--force" ;;
     "worker sync") echo "--account --adopt" ;;
@@ -36,7 +39,11 @@ _gpuctl_leaf_opts()
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
     quota) echo "--warnings --sync" ;;
-    schedule) echo "--strategy --from --days --keep --format --providers --save" ;;
+    schedule) echo "--strategy --from --days --keep --format --providers --save --once --watch --tick --dry-run --notify" ;;
+    "job submit") echo "--script --notebook --command --provider --worker --gpu --name --priority --max-attempts --timeout --input --output --accelerator --dataset --internet" ;;
+    "job list") echo "--state" ;;
+    "job logs") echo "-f --follow" ;;
+    events) echo "--since --type --job" ;;
     "offers search") echo "--gpu --num-gpus --max-price --region --min-reliability --order --limit --disk --account" ;;
     "offers rent") echo "--name --account --image --disk --onstart --env --max-price --wait" ;;
     esac
@@ -54,13 +61,19 @@ _gpuctl_takes_value()
         account\ set:--weekly-hours | account\ set:--daily-hours | account\ set:--session-max | \
         account\ set:--shutdown-margin | account\ set:--concurrent | account\ set:--max-usd-per-day | \
         "worker add:--account" | "worker add:--gpu" | "worker add:--gpu-count" | "worker add:--host" | \
-        "worker add:--instance-id" | "worker add:--price" | \
+        "worker add:--identity" | "worker add:--instance-id" | "worker add:--price" | \
         "worker list:--account" | "worker list:--provider" | \
         "session start:--at" | "session stop:--at" | "session stop:--reason" | \
         "session add:--start" | "session add:--end" | \
         "session list:--worker" | "session list:--since" | \
         "schedule:--strategy" | "schedule:--from" | "schedule:--days" | "schedule:--keep" | \
-        "schedule:--format" | "schedule:--providers" | \
+        "schedule:--format" | "schedule:--providers" | "schedule:--tick" | "schedule:--notify" | \
+        "job submit:--script" | "job submit:--notebook" | "job submit:--command" | \
+        "job submit:--provider" | "job submit:--worker" | "job submit:--gpu" | "job submit:--name" | \
+        "job submit:--priority" | "job submit:--max-attempts" | "job submit:--timeout" | \
+        "job submit:--input" | "job submit:--output" | "job submit:--accelerator" | \
+        "job submit:--dataset" | "job list:--state" | \
+        "events:--since" | "events:--type" | "events:--job" | \
         "worker sync:--account" | \
         "offers search:--gpu" | "offers search:--num-gpus" | "offers search:--max-price" | \
         "offers search:--region" | "offers search:--min-reliability" | "offers search:--order" | \
@@ -238,7 +251,7 @@ _gpuctl()
         fi
         if [[ -z $cmd ]]; then
             cmd=$word
-        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session|offers)$ ]]; then
+        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session|offers|job)$ ]]; then
             sub=$word
         else
             ((npos++))
@@ -260,12 +273,24 @@ _gpuctl()
         [[ ${COMP_WORDS[COMP_CWORD]} == --*=* ]] && prefix="$opt="
         COMPREPLY=()
         case $opt in
-        --db | --config | --credentials | --onstart)
+        --db | --config | --credentials | --onstart | --identity | --script | --notebook)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$value")
             ;;
+        --input | --output)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -d -- "$value")
+            ;;
         --tz) _gpuctl_zones "$value" ;;
-        --provider) _gpuctl_reply "$_gpuctl_providers" "$value" ;;
+        --provider)
+            if [[ $leaf == "job submit" ]]; then
+                _gpuctl_reply "$_gpuctl_job_providers" "$value"
+            else
+                _gpuctl_reply "$_gpuctl_providers" "$value"
+            fi
+            ;;
+        --state) _gpuctl_reply "$_gpuctl_job_states" "$value" ;;
+        --type) _gpuctl_reply "$_gpuctl_event_types" "$value" ;;
         --providers) _gpuctl_provider_list "$value" ;;
         --order) _gpuctl_order_list "$value" ;;
         --strategy) _gpuctl_reply "$_gpuctl_strategies" "$value" ;;
@@ -292,12 +317,13 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota schedule status offers" ;;
+    "") words_here="version init config account worker session quota schedule status offers job events" ;;
     config) words_here="show path" ;;
     account) words_here="add set list show check rm" ;;
     worker) words_here="add list show rm sync start stop destroy enable disable" ;;
     session) words_here="start stop add list" ;;
     offers) words_here="search rent" ;;
+    job) words_here="submit list show cancel logs" ;;
     "account set" | "account show" | "account check" | "account rm")
         ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
     "worker show" | "worker rm" | "worker start" | "worker stop" | "worker destroy" | \

@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sys/ioctl.h>
@@ -141,7 +142,21 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   };
   Lazy kaggle(ctx, db, "kaggle", &sched::make_kaggle_backend);
   Lazy vast(ctx, db, "vast", &sched::make_vast_backend);
-  sched::TickEnv env{db, ctx.config(), ctx.clock(), {{"kaggle", &kaggle}, {"vast", &vast}}, {}, {}, {}, ctx.jobs_root()};
+  // ssh: the OpenSSH client (GPUCTL_SSH_CONFIG → -F FILE), connect timeout from net.connect_timeout
+  // (at most 10 s, so one dead host does not stall the tick).
+  auto ssh_runner = providers::ssh::make_process_runner();
+  providers::ssh::Options ssh_opts = providers::ssh::options_from_env();
+  ssh_opts.connect_timeout_s = static_cast<int>(std::clamp<std::int64_t>(
+      ctx.config().get_duration("net.connect_timeout").count(), 1, 10));
+  auto ssh = sched::make_ssh_backend(*ssh_runner, ssh_opts);
+  sched::TickEnv env{db,
+                     ctx.config(),
+                     ctx.clock(),
+                     {{"kaggle", &kaggle}, {"vast", &vast}, {"ssh", ssh.get()}},
+                     {},
+                     {},
+                     {},
+                     ctx.jobs_root()};
   env.start_instance = [&](const std::string& w) { cloud::start_worker(db, ctx.cloud(), w); };
   env.stop_instance = [&](const std::string& w, const std::string& reason) {
     cloud::stop_worker(db, ctx.cloud(), w, reason);

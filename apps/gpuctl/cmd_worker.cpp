@@ -103,10 +103,13 @@ register_worker(CLI::App& app, Registry& r)
     sub->add_option("--gpu", spec->gpu, "GPU model, e.g. T4, P100, RTX_4090");
     sub->add_option("--gpu-count", spec->gpu_count, "GPUs on it (default 1)")->check(whole_arg());
     auto* o_host = sub->add_option("--host", *host, "ssh: user@host[:port]");
+    auto identity = std::make_shared<std::string>();
+    auto* o_ident = sub->add_option("--identity", *identity, "ssh: private key file for the host");
     auto* o_inst = sub->add_option("--instance-id", *instance, "vast: an existing instance id");
     auto* o_price = sub->add_option("--price", *price, "vast/ssh: USD per hour while running")->check(decimal_arg());
     r.on(sub, [=](Context& ctx) {
       if (o_host->count() > 0) spec->host = *host;
+      if (o_ident->count() > 0) spec->identity = *identity;
       if (o_inst->count() > 0) spec->instance_id = *instance;
       if (o_price->count() > 0) spec->price_usd_per_hour = *price;
       fleet::check_worker_spec(*spec);

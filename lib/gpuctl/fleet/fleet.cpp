@@ -2,11 +2,13 @@
 #include "gpuctl/fleet/fleet.hpp"
 
 #include "gpuctl/core/error.hpp"
+#include "gpuctl/providers/ssh/client.hpp"
 #include "gpuctl/store/sessions.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <climits>
+#include <filesystem>
 #include <cstdlib>
 #include <sys/stat.h>
 
@@ -237,6 +239,12 @@ check_worker_spec(const WorkerSpec& spec)
       throw_usage("invalid --gpu '{}': use letters, digits, '_', '-' and '.'", spec.gpu);
     }
   }
+  if (spec.identity) {
+    std::error_code ec;
+    if (spec.identity->empty() || !std::filesystem::is_regular_file(*spec.identity, ec)) {
+      throw_usage("identity file '{}' does not exist or is not a regular file", *spec.identity);
+    }
+  }
 }
 
 Outcome
@@ -257,6 +265,20 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
                       spec.host->find_first_of(" \t\n'\"\\;") != std::string::npos)) {
       throw_usage("invalid --host '{}': expected user@host[:port]", *spec.host);
     }
+    if (spec.identity && p != Provider::ssh) {
+      throw_usage("--identity applies to workers of ssh accounts only ('{}' is {})", spec.account,
+                  account.provider);
+    }
+    if (spec.host && p == Provider::ssh) {
+      providers::ssh::parse_target(*spec.host); // Error(usage) naming the value
+    }
+    std::string spec_json = "{}";
+    if (spec.identity) {
+      spec_json = nlohmann::json{{"identity", std::filesystem::absolute(*spec.identity)
+                                                  .lexically_normal()
+                                                  .string()}}
+                      .dump();
+    }
     if (spec.instance_id && p != Provider::vast) {
       throw_usage("--instance-id applies to workers of vast accounts only");
     }
@@ -267,7 +289,8 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
       bool same = existing->account_id == account.id && existing->gpu == spec.gpu &&
                   existing->gpu_count == spec.gpu_count && existing->host == spec.host &&
                   existing->provider_ref == (spec.instance_id ? spec.instance_id : spec.host) &&
-                  existing->price_usd_per_hour == spec.price_usd_per_hour;
+                  existing->price_usd_per_hour == spec.price_usd_per_hour &&
+                  (p != Provider::ssh || existing->spec_json == spec_json);
       if (same) {
         return Outcome::unchanged;
       }
@@ -283,6 +306,7 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
     row.gpu_count = spec.gpu_count;
     row.host = spec.host;
     row.provider_ref = spec.instance_id ? spec.instance_id : spec.host;
+    row.spec_json = spec_json;
     row.price_usd_per_hour = spec.price_usd_per_hour;
     row.created_at = now;
     auto id = store::insert_worker(db.sql(), row);

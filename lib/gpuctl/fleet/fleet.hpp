@@ -73,12 +73,15 @@ struct WorkerSpec {
   std::string account;
   std::string gpu;          ///< model, e.g. "T4"; "" = unknown
   int gpu_count = 1;
-  std::optional<std::string> host;        ///< ssh: user@host[:port]
+  std::optional<std::string> host;        ///< ssh: user@host[:port] (providers::ssh::parse_target)
+  std::optional<std::string> identity;    ///< ssh: private key file; stored absolute in
+                                          ///< spec_json {"identity": PATH}
   std::optional<std::string> instance_id; ///< vast: instance id
   std::optional<double> price_usd_per_hour;
 };
 
-/// Checks a worker spec without touching the DB (name, GPU, count, price). Throws Error(usage).
+/// Checks a worker spec without touching the DB (name, GPU, count, price, that --identity is an
+/// existing file). Throws Error(usage).
 void check_worker_spec(const WorkerSpec& spec);
 
 /// Registers a worker on an account. Same attributes again → unchanged; other attributes →

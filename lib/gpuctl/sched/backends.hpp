@@ -2,6 +2,7 @@
 // The back ends the gpuctl binary runs jobs with (sched/backend.hpp).
 #pragma once
 #include "gpuctl/cloud/cloud.hpp"
+#include "gpuctl/providers/ssh/client.hpp"
 #include "gpuctl/sched/backend.hpp"
 #include "gpuctl/store/database.hpp"
 
@@ -15,6 +16,17 @@ namespace gpuctl::sched {
 /// and output files are fetched when it ends (§5). Health = one ListKernels call per account.
 /// Kaggle cannot stop a run (§8): stop() throws Error(conflict).
 std::unique_ptr<Backend> make_kaggle_backend(store::Database& db, cloud::Env& env);
+
+/// ssh: a job is a detached process in ~/.gpuctl/jobs/<dispatch_key> on the worker's host
+/// (providers/ssh/client.hpp), started at most once per key (an atomic marker). The host is the
+/// worker's --host plus the identity file in its spec_json ("identity"). Health = one
+/// nvidia-smi probe per host, at most 8 at a time; reached = nvidia-smi answered. A launch whose
+/// ssh call failed looks for the marker: found → started; not found → refused; host unreachable
+/// → net::CallError(maybe_delivered) so the next tick looks again. Outputs are fetched into the
+/// job dir, the log as `dir`/log. stop() = SIGTERM, then SIGKILL after Options::kill_grace.
+/// `runner` must outlive the back end.
+std::unique_ptr<Backend> make_ssh_backend(providers::ssh::Runner& runner,
+                                          providers::ssh::Options opts);
 
 } // namespace gpuctl::sched
 
