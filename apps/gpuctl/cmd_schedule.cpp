@@ -179,10 +179,16 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     if (net::interrupted()) {
       return 0;
     }
-    net::SignalSleeper sleeper;
-    sleeper.sleep(std::chrono::duration_cast<net::Millis>(every));
+    try {
+      net::SignalSleeper sleeper;
+      sleeper.sleep(std::chrono::duration_cast<net::Millis>(every));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::interrupted) {
+        throw;
+      }
+    }
     if (net::interrupted()) {
-      return 0;
+      return 0; // a signal between ticks: nothing is in progress
     }
   }
 }

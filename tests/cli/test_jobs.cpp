@@ -443,4 +443,12 @@ TEST_CASE("schedule --watch exits 0 on SIGTERM even mid back-off, and a second s
   auto j = f.job(id);
   CHECK(j["worker"] == "A1");
   CHECK(j["attempts"] == 1);
+
+  // A signal while --watch waits between ticks also ends it with 0.
+  f.fake.control("reset");
+  f.fake.control("credentials", {{"tokens", f.tokens}});
+  int idle = spawn_gpuctl({"schedule", "--watch", "--tick", "30s", "--quiet"}, f.cli.env);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(idle, SIGTERM);
+  CHECK(wait_exit(idle) == 0);
 }
