@@ -270,7 +270,7 @@ TEST_CASE("a run whose provider stops answering is lost, not re-run, until the p
   CHECK(f.job(id)["state"] == "succeeded");
 }
 
-TEST_CASE("a tick killed at each dispatch failpoint neither loses a job nor pushes it twice")
+TEST_CASE("schedule --watch killed at each dispatch failpoint neither loses a job nor pushes it twice")
 {
   for (const char* point : {"dispatch-before-call", "dispatch-after-call"}) {
     CAPTURE(std::string(point));
@@ -279,7 +279,8 @@ TEST_CASE("a tick killed at each dispatch failpoint neither loses a job nor push
     f.account("A", 2);
     auto id1 = f.submit({"--timeout", "2h"});
     auto id2 = f.submit({"--timeout", "2h"});
-    auto killed = f.cli.run({"schedule", "--once"}, {{"GPUCTL_FAILPOINT", point}});
+    // --watch runs its first tick at once and dies at the failpoint inside it.
+    auto killed = f.cli.run({"schedule", "--watch", "--tick", "1s"}, {{"GPUCTL_FAILPOINT", point}});
     CHECK(killed.code == 128 + 9);
     CHECK(f.pushes().size() == (std::string(point) == "dispatch-after-call" ? 1u : 0u));
     REQUIRE(f.tick().code == 0);
@@ -299,7 +300,7 @@ TEST_CASE("a tick killed at each dispatch failpoint neither loses a job nor push
   }
 }
 
-TEST_CASE("ticks killed with SIGKILL at random points end every job exactly once")
+TEST_CASE("schedule --watch killed with SIGKILL at random points ends every job exactly once")
 {
   KaggleFleet f;
   f.cli.env["GPUCTL_NOW"] = at(k_start);
@@ -317,7 +318,7 @@ TEST_CASE("ticks killed with SIGKILL at random points end every job exactly once
     if (run % 12 == 11) {
       f.advance(400); // runs move on at the fake
     }
-    int pid = spawn_gpuctl({"schedule", "--once", "--quiet"}, f.cli.env);
+    int pid = spawn_gpuctl({"schedule", "--watch", "--tick", "1s", "--quiet"}, f.cli.env);
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     if (::kill(pid, SIGKILL) == 0) {
       ++killed;
