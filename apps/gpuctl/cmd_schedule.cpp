@@ -108,7 +108,7 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   net::install_interrupt_handlers();
   // The network environment (and libcurl) only when a back end first talks to a provider.
   struct Lazy final : sched::Backend {
-    using Make = std::unique_ptr<sched::Backend> (*)(store::Database&, cloud::Env&);
+    using Make = std::function<std::unique_ptr<sched::Backend>(store::Database&, cloud::Env&)>;
     Context& ctx;
     store::Database& db;
     std::string provider;
@@ -127,8 +127,7 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     }
     std::string cannot_run(const sched::JobSpec& s) const override
     {
-      return provider == "vast" ? "running jobs on vast.ai instances is not supported yet"
-                                : sched::cannot_run(provider, s);
+      return sched::cannot_run(provider, s);
     }
     bool session_per_job() const override { return sched::session_per_job(provider); }
     std::map<std::int64_t, sched::Health> refresh(const std::vector<store::WorkerRow>& w) override
@@ -140,8 +139,6 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     void collect(const sched::RunContext& r, const std::string& d) override { get().collect(r, d); }
     void stop(const sched::RunContext& r) override { get().stop(r); }
   };
-  Lazy kaggle(ctx, db, "kaggle", &sched::make_kaggle_backend);
-  Lazy vast(ctx, db, "vast", &sched::make_vast_backend);
   // ssh: the OpenSSH client (GPUCTL_SSH_CONFIG → -F FILE), connect timeout from net.connect_timeout
   // (at most 10 s, so one dead host does not stall the tick).
   auto ssh_runner = providers::ssh::make_process_runner();
@@ -149,6 +146,10 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   ssh_opts.connect_timeout_s = static_cast<int>(std::clamp<std::int64_t>(
       ctx.config().get_duration("net.connect_timeout").count(), 1, 10));
   auto ssh = sched::make_ssh_backend(*ssh_runner, ssh_opts);
+  Lazy kaggle(ctx, db, "kaggle", &sched::make_kaggle_backend);
+  Lazy vast(ctx, db, "vast", [&](store::Database& d, cloud::Env& e) {
+    return sched::make_vast_backend(d, e, *ssh_runner, ssh_opts);
+  });
   sched::TickEnv env{db,
                      ctx.config(),
                      ctx.clock(),

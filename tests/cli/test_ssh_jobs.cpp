@@ -3,6 +3,7 @@
 // online with the fake nvidia-smi's utilisation, a job with hostile arguments runs on it exactly
 // once with its input and output dirs, its log and events, and a worker whose sshd is gone goes
 // offline after scheduler.heartbeat_timeout.
+#include "support/fake_server.hpp"
 #include "support/sshd.hpp"
 #include "support/support.hpp"
 
@@ -248,4 +249,52 @@ TEST_CASE("ssh job: a script job runs the submitted snapshot with its arguments"
   CHECK(read_file(dir + "/done.txt") == "ok\n");
   CHECK(u.cli.ok({"job", "logs", std::to_string(id)}).out.find("script got [a b] [c'd]") !=
         std::string::npos);
+}
+
+TEST_CASE("vast job: the listing's ssh address is recorded and the job runs over ssh on the instance")
+{
+  if (::getuid() != 0) {
+    // vast.ai images log in as root; the throwaway sshd can only log in as the test's own user.
+    MESSAGE("skipped: needs root (CI runs as root)");
+    return;
+  }
+  Sshd sshd;
+  sshd.set_nvidia_smi("55 %, 100 MiB\n");
+  FakeServer fake{"vast"};
+  Cli cli;
+  cli.env["GPUCTL_SSH_CONFIG"] = sshd.config_file();
+  cli.env["GPUCTL_VAST_URL"] = fake.url();
+  cli.env["VAST_API_KEY"] = "TESTKEY";
+  cli.env["GPUCTL_TEST_SLEEP"] = "record";
+  write_file(cli.dir() / "config.toml", "[providers.vast]\npace = \"0s\"\n");
+  cli.env["GPUCTL_CONFIG"] = cli.dir() / "config.toml";
+  cli.ok({"account", "add", "lab", "--provider", "vast"});
+  auto offer = cli.ok({"offers", "search", "--gpu", "RTX_4090", "--limit", "1", "--json"}).json();
+  cli.ok({"offers", "rent", std::to_string(offer.at(0)["id"].get<long long>()), "--name", "v1",
+          "--account", "lab", "--image", "pytorch/pytorch"});
+  const json st = fake.state();
+  long long instance = st["instances"][0]["id"];
+  // The instance runs, and its ssh address is the throwaway sshd.
+  fake.control("clock", {{"advance", 120}});
+  fake.control("instance/" + std::to_string(instance),
+               {{"ssh_host", "127.0.0.1"}, {"ssh_port", sshd.port()}, {"gpu_util", 55.0}});
+  auto id = std::stoll(cli.ok({"job", "submit", "--provider", "vast", "--", "sh", "-c",
+                               "echo on-vast > \"$GPUCTL_OUTPUT_DIR/where.txt\""})
+                           .out);
+  json j;
+  for (int i = 0; i < 40; ++i) {
+    auto r = cli.run({"schedule", "--once"});
+    CAPTURE(r.err);
+    j = cli.ok({"job", "show", std::to_string(id), "--json"}).json();
+    std::string s = j["state"];
+    if (s == "succeeded" || s == "failed") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto w = cli.ok({"worker", "show", "v1", "--json"}).json();
+  CHECK(w["host"] == "root@127.0.0.1:" + std::to_string(sshd.port()));
+  CHECK(j["state"] == "succeeded");
+  CHECK(j["worker"] == "v1");
+  CHECK(read_file(j["output_dir"].get<std::string>() + "/where.txt") == "on-vast\n");
 }

@@ -396,7 +396,8 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         }
         const auto& i = *it->second;
         std::string state = vast::worker_state(i);
-        store::observe_worker(db.sql(), w.id, {state, i.price_usd_per_hour, i.gpu_util, now});
+        store::observe_worker(db.sql(), w.id,
+                              {state, i.price_usd_per_hour, i.gpu_util, now, i.ssh_address()});
         bool running = state == "online" || state == "starting";
         if (running && !open) {
           open_session_at(db, w, now, i.price_usd_per_hour);
@@ -604,7 +605,8 @@ wait_until_online(store::Database& db, Env& e, const std::string& name)
     if (state == "online") {
       Instant now = e.clock.now();
       return db.write([&] {
-        store::observe_worker(db.sql(), t.worker.id, {state, i->price_usd_per_hour, i->gpu_util, now});
+        store::observe_worker(db.sql(), t.worker.id,
+                              {state, i->price_usd_per_hour, i->gpu_util, now, i->ssh_address()});
         return store::require_worker(db.sql(), name);
       });
     }

@@ -33,9 +33,12 @@ std::unique_ptr<Backend> make_ssh_backend(providers::ssh::Runner& runner,
 namespace gpuctl::sched {
 
 /// vast.ai: health is one paginated listing per account (cloud::sync_workers, which records
-/// state, price and util itself; an account whose listing failed reaches none of its workers).
-/// Running jobs on vast.ai instances (over ssh to the instance) is not implemented yet:
-/// cannot_run says so, and the scheduler never dispatches to a vast worker.
-std::unique_ptr<Backend> make_vast_backend(store::Database& db, cloud::Env& env);
+/// state, price, util and the instance's ssh address `root@ssh_host:ssh_port` itself; an account
+/// whose listing failed reaches none of its workers). Jobs run over ssh to that address exactly
+/// as on ssh workers (`ssh` back end, host keys accepted when new and refused when changed:
+/// instances get new keys with every rent). `runner` must outlive the back end.
+std::unique_ptr<Backend> make_vast_backend(store::Database& db, cloud::Env& env,
+                                           providers::ssh::Runner& runner,
+                                           providers::ssh::Options opts);
 
 } // namespace gpuctl::sched

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/sched/backends.hpp"
+#include "gpuctl/sched/snapshot.hpp"
+
+#include <fmt/format.h>
 
 #include <set>
 
@@ -10,12 +13,17 @@ namespace {
 
 class VastBackend final : public Backend {
 public:
-  VastBackend(store::Database& db, cloud::Env& env) : m_db(db), m_env(env) {}
-
-  std::string cannot_run(const JobSpec&) const override
+  VastBackend(store::Database& db, cloud::Env& env, providers::ssh::Runner& runner,
+              providers::ssh::Options opts)
+      : m_db(db), m_env(env)
   {
-    return "running jobs on vast.ai instances is not supported yet (use an ssh worker on the "
-           "instance's ssh address)";
+    opts.accept_new_host_keys = true;
+    m_ssh = make_ssh_backend(runner, opts);
+  }
+
+  std::string cannot_run(const JobSpec& spec) const override
+  {
+    return sched::cannot_run("vast", spec);
   }
   bool session_per_job() const override { return false; }
 
@@ -40,22 +48,51 @@ public:
     }
     return out;
   }
-  nlohmann::json launch(const RunContext&) override { throw_usage("{}", cannot_run({})); }
-  Observation observe(const RunContext&) override { throw_usage("{}", cannot_run({})); }
-  void collect(const RunContext&, const std::string&) override { throw_usage("{}", cannot_run({})); }
-  void stop(const RunContext&) override { throw_usage("{}", cannot_run({})); }
+  nlohmann::json launch(const RunContext& r) override
+  {
+    need_address(r);
+    return m_ssh->launch(r);
+  }
+  Observation observe(const RunContext& r) override
+  {
+    need_address(r);
+    return m_ssh->observe(r);
+  }
+  void collect(const RunContext& r, const std::string& dir) override
+  {
+    need_address(r);
+    m_ssh->collect(r, dir);
+  }
+  void stop(const RunContext& r) override
+  {
+    need_address(r);
+    m_ssh->stop(r);
+  }
 
 private:
+  /// A running instance has an ssh address once the listing reported it.
+  static void need_address(const RunContext& r)
+  {
+    if (!r.worker.host || r.worker.host->empty()) {
+      throw Error(ErrorKind::provider,
+                  fmt::format("vast.ai worker '{}' has no ssh address yet (is its instance "
+                              "running? 'gpuctl worker sync' records it)",
+                              r.worker.name));
+    }
+  }
+
   store::Database& m_db;
   cloud::Env& m_env;
+  std::unique_ptr<Backend> m_ssh;
 };
 
 } // namespace
 
 std::unique_ptr<Backend>
-make_vast_backend(store::Database& db, cloud::Env& env)
+make_vast_backend(store::Database& db, cloud::Env& env, providers::ssh::Runner& runner,
+                  providers::ssh::Options opts)
 {
-  return std::make_unique<VastBackend>(db, env);
+  return std::make_unique<VastBackend>(db, env, runner, std::move(opts));
 }
 
 } // namespace gpuctl::sched

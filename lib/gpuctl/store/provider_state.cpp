@@ -64,7 +64,7 @@ observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObserva
 {
   SQLite::Statement q(db, "UPDATE workers SET state = ?, "
                           "price_usd_per_hour = COALESCE(?, price_usd_per_hour), gpu_util = ?, "
-                          "last_seen_at = ? WHERE id = ?");
+                          "last_seen_at = ?, host = COALESCE(?, host) WHERE id = ?");
   q.bind(1, o.state);
   if (o.price_usd_per_hour) {
     q.bind(2, *o.price_usd_per_hour);
@@ -73,7 +73,10 @@ observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObserva
     q.bind(3, *o.gpu_util);
   }
   q.bind(4, epoch(o.seen_at));
-  q.bind(5, worker_id);
+  if (o.host) {
+    q.bind(5, *o.host);
+  }
+  q.bind(6, worker_id);
   q.exec();
 }
 

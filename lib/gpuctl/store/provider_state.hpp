@@ -38,6 +38,7 @@ struct WorkerObservation {
   std::optional<double> price_usd_per_hour; ///< unchanged when nullopt
   std::optional<double> gpu_util;           ///< percent; null = no sample
   Instant seen_at{};
+  std::optional<std::string> host;          ///< ssh address ("root@HOST:PORT"); unchanged when nullopt
 };
 void observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObservation& o);
 /// Sets a worker's instance id (provider_ref).

@@ -497,6 +497,9 @@ Client::ssh_argv(const Target& t, const std::string& remote_command) const
   argv.insert(argv.end(), {"-o", "BatchMode=yes", "-o",
                            "ConnectTimeout=" + std::to_string(std::max(1, m_opts.connect_timeout_s)),
                            "-p", std::to_string(t.port)});
+  if (m_opts.accept_new_host_keys) {
+    argv.insert(argv.end(), {"-o", "StrictHostKeyChecking=accept-new"});
+  }
   if (!t.identity.empty()) {
     argv.insert(argv.end(), {"-i", t.identity});
   }

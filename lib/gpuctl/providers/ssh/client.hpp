@@ -65,6 +65,10 @@ struct Options {
   /// kill(): how long after SIGTERM the job's process group gets SIGKILL; also the grace
   /// `timeout -k` gives a job after its timeout_s. Whole seconds are used (at least 1).
   std::chrono::milliseconds kill_grace{5000};
+  /// Adds -o StrictHostKeyChecking=accept-new: a host seen for the first time is trusted and
+  /// recorded, a changed key is still refused. For vast.ai instances, whose keys are new with
+  /// every rent; never for the user's own machines.
+  bool accept_new_host_keys = false;
 };
 
 /// Reads Options::config_file from GPUCTL_SSH_CONFIG (unchanged when unset or empty).

@@ -329,7 +329,19 @@ Client::parse_instance(const json& row)
   i.image = str(row, "image_uuid");
   i.disk_gb = num(row, "disk_space");
   i.onstart = str(row, "onstart");
+  i.ssh_host = str(row, "ssh_host");
+  i.ssh_port = static_cast<int>(num(row, "ssh_port").value_or(0));
   return i;
+}
+
+std::optional<std::string>
+Instance::ssh_address() const
+{
+  if (ssh_host.empty() || ssh_port <= 0 || ssh_port > 65535) {
+    return std::nullopt;
+  }
+  bool v6 = ssh_host.find(':') != std::string::npos;
+  return fmt::format("root@{}{}{}:{}", v6 ? "[" : "", ssh_host, v6 ? "]" : "", ssh_port);
 }
 
 Listing
@@ -340,7 +352,7 @@ Client::list_instances(const json& filters)
   static const std::string cols = net::url_encode(
       R"(["id","actual_status","intended_status","cur_state","label","gpu_name","num_gpus",)"
       R"("gpu_util","dph_total","storage_total_cost","geolocation","image_uuid","disk_space",)"
-      R"("onstart"])");
+      R"("onstart","ssh_host","ssh_port"])");
   const std::string base =
       "/api/v1/instances/?select_filters=" + net::url_encode(filters.dump()) +
       "&order_by=" + net::url_encode(R"([{"col":"id","dir":"asc"}])") + "&limit=25" +

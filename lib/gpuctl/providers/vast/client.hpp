@@ -74,6 +74,10 @@ struct Instance {
   std::string image;
   std::optional<double> disk_gb;
   std::string onstart; ///< the onstart script, "" when none
+  std::string ssh_host; ///< e.g. ssh4.vast.ai (§4.5), "" when none
+  int ssh_port = 0;     ///< 0 when none
+  /// "root@HOST:PORT" for ssh (vast.ai images log in as root), nullopt without an address.
+  std::optional<std::string> ssh_address() const;
 };
 
 /// gpuctl's worker state for an instance (§4.6): starting (null/created/loading/rebooting, or a
