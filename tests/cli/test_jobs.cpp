@@ -453,3 +453,99 @@ TEST_CASE("schedule --watch exits 0 on SIGTERM even mid back-off, and a second s
   ::kill(idle, SIGTERM);
   CHECK(wait_exit(idle) == 0);
 }
+
+namespace {
+
+/// A vast account `lab` (12 h cap, 30 min margin) with one rented instance `v1`, running.
+struct VastFleet {
+  FakeServer fake{"vast"};
+  Cli cli;
+  VastFleet()
+  {
+    cli.env["GPUCTL_VAST_URL"] = fake.url();
+    cli.env["VAST_API_KEY"] = "TESTKEY";
+    cli.env["GPUCTL_TEST_SLEEP"] = "record";
+    cli.env["GPUCTL_NOW"] = at(k_start);
+    write_file(cli.dir() / "config.toml", "[providers.vast]\npace = \"0s\"\n");
+    cli.env["GPUCTL_CONFIG"] = cli.dir() / "config.toml";
+    cli.ok({"account", "add", "lab", "--provider", "vast", "--session-max", "12h",
+            "--shutdown-margin", "30m"});
+    auto offer = cli.ok({"offers", "search", "--gpu", "RTX_4090", "--limit", "1", "--json"}).json();
+    cli.ok({"offers", "rent", std::to_string(offer.at(0)["id"].get<long long>()), "--name", "v1",
+            "--account", "lab", "--image", "pytorch/pytorch"});
+  }
+  void set_now(long long t)
+  {
+    cli.env["GPUCTL_NOW"] = at(t);
+    fake.control("clock", {{"now", t}});
+  }
+  /// PUT calls that changed the instance's state, as "running"/"stopped".
+  std::vector<std::string> state_calls()
+  {
+    std::vector<std::string> out;
+    const json log = fake.log();
+    for (const auto& e : log) {
+      if (e["method"] == "PUT" && e["path"].get<std::string>().rfind("/api/v0/instances/", 0) == 0) {
+        json b = json::parse(e["body"].get<std::string>(), nullptr, false);
+        if (b.is_object() && b.contains("state")) {
+          out.push_back(b["state"]);
+        }
+      }
+    }
+    return out;
+  }
+  std::string instance_status()
+  {
+    const json st = fake.state();
+    return st["instances"][0].value("actual_status", json("")).is_string()
+               ? st["instances"][0]["actual_status"].get<std::string>()
+               : "";
+  }
+};
+
+} // namespace
+
+TEST_CASE("a tick killed between its deadline stop call and the commit: the rerun records auto-shutdown, no second stop")
+{
+  VastFleet f;
+  f.set_now(k_start + 11 * 3600 + 1800); // 19:30
+  auto killed = f.cli.run({"schedule", "--watch", "--tick", "1s"},
+                          {{"GPUCTL_FAILPOINT", "stop-after-call"}});
+  CHECK(killed.code == 128 + 9);
+  CHECK(f.state_calls() == std::vector<std::string>{"stopped"});
+  CHECK(f.instance_status() == "stopped");
+  CHECK(f.cli.ok({"session", "list", "--json"}).json()[0]["ended"].is_null()); // not recorded yet
+  f.set_now(k_start + 11 * 3600 + 1860);
+  auto r = f.cli.run({"schedule", "--once"});
+  CAPTURE(r.err);
+  CHECK(r.code == 0);
+  CHECK(f.state_calls() == std::vector<std::string>{"stopped"}); // never sent twice
+  auto s = f.cli.ok({"session", "list", "--json"}).json();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["reason"] == "auto-shutdown");
+  CHECK(s[0]["ended"] == "2026-11-30T19:30:00Z"); // when the stop went out
+  CHECK(f.cli.ok({"worker", "show", "v1", "--json"}).json()["state"] == "offline");
+}
+
+TEST_CASE("a tick killed between its plan start call and the commit: the rerun records the start, no second start")
+{
+  VastFleet f;
+  f.cli.ok({"worker", "stop", "v1"});
+  f.cli.ok({"schedule", "--strategy", "burst", "--days", "1", "--save"});
+  f.fake.clear_log();
+  f.set_now(k_start + 600);
+  auto killed = f.cli.run({"schedule", "--watch", "--tick", "1s"},
+                          {{"GPUCTL_FAILPOINT", "start-after-call"}});
+  CHECK(killed.code == 128 + 9);
+  CHECK(f.state_calls() == std::vector<std::string>{"running"});
+  f.set_now(k_start + 660);
+  auto r = f.cli.run({"schedule", "--once", "--json"});
+  CAPTURE(r.err);
+  CHECK(r.code == 0);
+  CHECK(f.state_calls() == std::vector<std::string>{"running"});
+  auto s = f.cli.ok({"session", "list", "--json"}).json();
+  REQUIRE(s.size() == 2);
+  CHECK(s[0]["ended"].is_null()); // the new session is open
+  std::string state = f.cli.ok({"worker", "show", "v1", "--json"}).json()["state"];
+  CHECK((state == "starting" || state == "online"));
+}

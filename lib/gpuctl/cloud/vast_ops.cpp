@@ -399,6 +399,29 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         store::observe_worker(db.sql(), w.id,
                               {state, i.price_usd_per_hour, i.gpu_util, now, i.ssh_address()});
         bool running = state == "online" || state == "starting";
+        // A start or stop whose call went out but whose process died before recording it
+        // (killed between the call and the commit): the listing shows the outcome, so it is
+        // completed here with the reason its intent carried, and never sent again.
+        for (const auto& intent : store::open_intents_of_worker(db.sql(), w.id)) {
+          if ((intent.kind == "stop" && !running) || (intent.kind == "start" && running)) {
+            json d = json::parse(intent.detail_json, nullptr, false);
+            std::string reason = d.is_object() ? d.value("close_reason", std::string("stopped"))
+                                               : std::string("stopped");
+            store::confirm_intent(db.sql(), intent.id, now,
+                                  json{{"completed_by", "sync"}, {"close_reason", reason}}.dump());
+            if (intent.kind == "stop" && open) {
+              store::close_session(db.sql(), open->id,
+                                   std::clamp(intent.created_at, open->started_at, now), reason);
+              open.reset();
+            }
+            store::insert_event(db.sql(), now, intent.kind, w.id,
+                                fmt::format("worker {} (completed from the listing after an "
+                                            "interrupted call{})",
+                                            intent.kind,
+                                            intent.kind == "stop" ? ": " + reason : std::string()),
+                                json{{"instance_id", i.id}}.dump());
+          }
+        }
         if (running && !open) {
           open_session_at(db, w, now, i.price_usd_per_hour);
         } else if (!running && open) {
@@ -511,6 +534,9 @@ bracketed(store::Database& db, Env& e, const VastTarget& t, const std::string& k
     in.worker_id = t.worker.id;
     in.key = *t.worker.provider_ref;
     in.created_at = now;
+    if (close_reason) {
+      in.detail_json = json{{"close_reason", *close_reason}}.dump();
+    }
     return store::insert_intent(db.sql(), in);
   });
   try {

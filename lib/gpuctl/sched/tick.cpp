@@ -472,6 +472,13 @@ private:
           if (!m_env.stop_instance) {
             continue;
           }
+          bool pending = false;
+          for (const auto& in : store::open_intents_of_worker(db().sql(), w->id)) {
+            pending = pending || in.kind == "stop";
+          }
+          if (pending) {
+            continue; // an earlier stop's outcome is settled from the next listing, not resent
+          }
           try {
             m_env.stop_instance(w->name, "auto-shutdown");
             db().write([&] {
