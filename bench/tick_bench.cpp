@@ -47,6 +47,7 @@ public:
   sched::Observation observe(const sched::RunContext&) override { return {sched::Phase::running, {}, ""}; }
   void collect(const sched::RunContext&, const std::string&) override {}
   void stop(const sched::RunContext&) override {}
+  std::string log(const sched::RunContext&, std::int64_t) override { return {}; }
   bool session_per_job() const override { return false; }
   int launched = 0;
 };

@@ -7,6 +7,8 @@
 #include "gpuctl/core/clock.hpp"
 #include "gpuctl/core/time.hpp"
 #include "gpuctl/providers/credentials.hpp"
+#include "gpuctl/providers/ssh/process.hpp"
+#include "gpuctl/sched/backend.hpp"
 
 #include <fmt/format.h>
 #include "gpuctl/store/database.hpp"
@@ -108,6 +110,24 @@ private:
   std::unique_ptr<net::Sleeper> m_sleeper;
   std::unique_ptr<net::Caller> m_caller;
   std::unique_ptr<cloud::Env> m_cloud;
+};
+
+/// The job back ends of this process (Kaggle, vast.ai, ssh); Kaggle and vast.ai build their
+/// network environment on first use.
+class JobBackends {
+public:
+  JobBackends(Context& ctx, store::Database& db);
+  ~JobBackends();
+  JobBackends(const JobBackends&) = delete;
+  JobBackends& operator=(const JobBackends&) = delete;
+  /// By provider name.
+  std::map<std::string, sched::Backend*> map() const;
+
+private:
+  std::unique_ptr<providers::ssh::Runner> m_runner;
+  std::unique_ptr<sched::Backend> m_ssh;
+  std::unique_ptr<sched::Backend> m_kaggle;
+  std::unique_ptr<sched::Backend> m_vast;
 };
 
 /// The action a leaf command runs; returns the exit code.

@@ -280,33 +280,70 @@ register_job(CLI::App& app, Registry& r)
     sub->add_flag("-f,--follow", *follow, "keep printing until the job ends");
     r.on(sub, [=](Context& ctx) {
       auto n = parse_job_id(*id);
-      std::size_t printed = 0;
+      if (*follow) {
+        net::install_interrupt_handlers(); // Ctrl-C ends the wait, not the process mid-write
+      }
+      std::int64_t printed = 0;
+      auto print = [&](const std::string& chunk) {
+        std::cout << chunk << std::flush;
+        printed += static_cast<std::int64_t>(chunk.size());
+      };
+      std::optional<store::Database> wdb; // the back ends' own handle (pacing, credentials)
+      std::unique_ptr<JobBackends> backends;
       for (;;) {
         auto db = ctx.open(store::Access::read);
         auto j = store::require_job(db.sql(), n);
         auto spec = sched::spec_from_json_text(j.spec_json);
-        std::string path = sched::job_dir(j, spec, ctx.jobs_root()) + "/log";
-        std::ifstream in(path, std::ios::binary);
-        if (in) {
-          in.seekg(static_cast<std::streamoff>(printed));
-          std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-          std::cout << chunk << std::flush;
-          printed += chunk.size();
-        }
-        if (!*follow || j.final()) {
-          if (!in && !*follow) {
-            if (j.final() || j.state == "queued") {
-              ctx.note(fmt::format("job {} has no log{}", n,
-                                   j.state == "queued" ? " yet: it is queued" : ""));
-            } else {
-              ctx.note(fmt::format("job {} is {}; its log is fetched when it ends (use --follow "
-                                   "to wait)",
-                                   n, j.state));
+        if (j.final()) {
+          std::string path = sched::job_dir(j, spec, ctx.jobs_root()) + "/log";
+          std::ifstream in(path, std::ios::binary);
+          if (!in) {
+            if (printed == 0) {
+              ctx.note(fmt::format("job {} ({}) left no log", n, j.state));
             }
+            return 0;
           }
+          in.seekg(printed);
+          print(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
           return 0;
         }
-        ctx.cloud().sleeper.sleep(std::chrono::seconds(2));
+        if (j.state == "queued") {
+          if (!*follow) {
+            ctx.note(fmt::format("job {} is queued: no log yet (--follow waits for it)", n));
+            return 0;
+          }
+        } else if (j.worker_id && j.dispatch_key) {
+          // Running: the log so far, from the provider.
+          std::optional<store::WorkerRow> w;
+          for (auto& row : store::list_workers(db.sql())) {
+            if (row.id == *j.worker_id) {
+              w = row;
+            }
+          }
+          if (w) {
+            auto account = store::require_account(db.sql(), w->account);
+            if (!backends) {
+              wdb.emplace(ctx.open(store::Access::write_existing));
+              backends = std::make_unique<JobBackends>(ctx, *wdb);
+            }
+            auto map = backends->map();
+            if (auto it = map.find(w->provider); it != map.end()) {
+              sched::RunContext rc{j, spec, *w, account, *j.dispatch_key, j.timeout_s.value_or(0)};
+              print(it->second->log(rc, printed));
+            }
+          }
+        }
+        if (!*follow) {
+          return 0;
+        }
+        try {
+          net::SignalSleeper sleeper;
+          sleeper.sleep(std::chrono::seconds(2));
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::interrupted) {
+            throw;
+          }
+        }
         if (net::interrupted()) {
           return 130;
         }

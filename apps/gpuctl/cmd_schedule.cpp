@@ -106,58 +106,8 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     lock.emplace(ctx.db_path());
   }
   net::install_interrupt_handlers();
-  // The network environment (and libcurl) only when a back end first talks to a provider.
-  struct Lazy final : sched::Backend {
-    using Make = std::function<std::unique_ptr<sched::Backend>(store::Database&, cloud::Env&)>;
-    Context& ctx;
-    store::Database& db;
-    std::string provider;
-    Make make;
-    std::unique_ptr<sched::Backend> real;
-    Lazy(Context& c, store::Database& d, std::string p, Make m)
-        : ctx(c), db(d), provider(std::move(p)), make(m)
-    {
-    }
-    sched::Backend& get()
-    {
-      if (!real) {
-        real = make(db, ctx.cloud());
-      }
-      return *real;
-    }
-    std::string cannot_run(const sched::JobSpec& s) const override
-    {
-      return sched::cannot_run(provider, s);
-    }
-    bool session_per_job() const override { return sched::session_per_job(provider); }
-    std::map<std::int64_t, sched::Health> refresh(const std::vector<store::WorkerRow>& w) override
-    {
-      return get().refresh(w);
-    }
-    nlohmann::json launch(const sched::RunContext& r) override { return get().launch(r); }
-    sched::Observation observe(const sched::RunContext& r) override { return get().observe(r); }
-    void collect(const sched::RunContext& r, const std::string& d) override { get().collect(r, d); }
-    void stop(const sched::RunContext& r) override { get().stop(r); }
-  };
-  // ssh: the OpenSSH client (GPUCTL_SSH_CONFIG → -F FILE), connect timeout from net.connect_timeout
-  // (at most 10 s, so one dead host does not stall the tick).
-  auto ssh_runner = providers::ssh::make_process_runner();
-  providers::ssh::Options ssh_opts = providers::ssh::options_from_env();
-  ssh_opts.connect_timeout_s = static_cast<int>(std::clamp<std::int64_t>(
-      ctx.config().get_duration("net.connect_timeout").count(), 1, 10));
-  auto ssh = sched::make_ssh_backend(*ssh_runner, ssh_opts);
-  Lazy kaggle(ctx, db, "kaggle", &sched::make_kaggle_backend);
-  Lazy vast(ctx, db, "vast", [&](store::Database& d, cloud::Env& e) {
-    return sched::make_vast_backend(d, e, *ssh_runner, ssh_opts);
-  });
-  sched::TickEnv env{db,
-                     ctx.config(),
-                     ctx.clock(),
-                     {{"kaggle", &kaggle}, {"vast", &vast}, {"ssh", ssh.get()}},
-                     {},
-                     {},
-                     {},
-                     ctx.jobs_root()};
+  JobBackends backends(ctx, db);
+  sched::TickEnv env{db, ctx.config(), ctx.clock(), backends.map(), {}, {}, {}, ctx.jobs_root()};
   env.start_instance = [&](const std::string& w) { cloud::start_worker(db, ctx.cloud(), w); };
   env.stop_instance = [&](const std::string& w, const std::string& reason) {
     cloud::stop_worker(db, ctx.cloud(), w, reason);

@@ -190,6 +190,31 @@ TEST_CASE("one tick pushes to the least-used safe accounts: A, A, B, B and never
   CHECK(f.events("job.succeeded").size() == 4);
 }
 
+TEST_CASE("job logs prints a running Kaggle run's log from the provider, then the whole log once it ended")
+{
+  KaggleFleet f;
+  f.cli.env["GPUCTL_NOW"] = at(k_start);
+  f.account("A", 1);
+  auto id = f.submit({"--timeout", "1h"});
+  auto queued = f.cli.ok({"job", "logs", std::to_string(id)});
+  CHECK(queued.out.empty());
+  CHECK(queued.err.find("queued") != std::string::npos);
+  REQUIRE(f.tick().code == 0);
+  f.advance(33); // running for 3 s at the fake: "starting" and the warning so far
+  REQUIRE(f.tick().code == 0);
+  auto live = f.cli.ok({"job", "logs", std::to_string(id)}).out;
+  CHECK(live.find("starting") != std::string::npos);
+  CHECK(live.find("done") == std::string::npos);
+  f.advance(700);
+  REQUIRE(f.tick().code == 0);
+  REQUIRE(f.job(id)["state"] == "succeeded");
+  auto all = f.cli.ok({"job", "logs", std::to_string(id)}).out;
+  CHECK(all.rfind(live, 0) == 0); // the same text, continued
+  CHECK(all.find("done") != std::string::npos);
+  // --follow on an ended job prints it all and returns at once.
+  CHECK(f.cli.ok({"job", "logs", "--follow", std::to_string(id)}).out == all);
+}
+
 TEST_CASE("job show says why a job waits, and bad job input writes nothing")
 {
   KaggleFleet f;

@@ -67,6 +67,9 @@ public:
   virtual Observation observe(const RunContext& r) = 0;
   /// Downloads the run's log (as `dir`/log) and output files into `dir`.
   virtual void collect(const RunContext& r, const std::string& dir) = 0;
+  /// The run's log from byte `offset` on, while it runs (`job logs --follow`); "" when there is
+  /// nothing new. Throws when the provider cannot be reached.
+  virtual std::string log(const RunContext& r, std::int64_t offset) = 0;
   /// Stops a running run. Error(conflict) when the provider cannot (Kaggle, spec §8).
   virtual void stop(const RunContext& r) = 0;
   /// Whether a run costs a quota session on the account (Kaggle: yes; ssh/vast: the worker's own

@@ -121,18 +121,16 @@ public:
     for (const auto& f : out.files) {
       c.download(f, dir);
     }
-    // The log is a JSON array of {stream_name, time, data} (§5.1): keep the text.
     std::ofstream log(std::filesystem::path(dir) / "log", std::ios::binary | std::ios::trunc);
-    json lines = json::parse(out.log, nullptr, false);
-    if (lines.is_array()) {
-      for (const auto& l : lines) {
-        if (l.is_object() && l.contains("data") && l["data"].is_string()) {
-          log << l["data"].get<std::string>();
-        }
-      }
-    } else {
-      log << out.log;
-    }
+    log << log_text(out.log);
+  }
+
+  std::string log(const RunContext& r, std::int64_t offset) override
+  {
+    auto out = client(r.account.name).output(owner(r.account.name), slug(r.key));
+    std::string text = log_text(out.log);
+    return offset < static_cast<std::int64_t>(text.size()) ? text.substr(static_cast<size_t>(offset))
+                                                         : std::string();
   }
 
   void stop(const RunContext&) override
@@ -143,6 +141,22 @@ public:
 
 private:
   static std::string slug(const std::string& key) { return "gpuctl-" + key; }
+
+  /// The log is a JSON array of {stream_name, time, data} (§5.1): its text, in order.
+  static std::string log_text(const std::string& raw)
+  {
+    json lines = json::parse(raw, nullptr, false);
+    if (!lines.is_array()) {
+      return raw;
+    }
+    std::string out;
+    for (const auto& l : lines) {
+      if (l.is_object() && l.contains("data") && l["data"].is_string()) {
+        out += l["data"].get<std::string>();
+      }
+    }
+    return out;
+  }
 
   kaggle::Client& client(const std::string& account)
   {

@@ -222,6 +222,10 @@ public:
   }
 
   void stop(const RunContext& r) override { client().kill(target_of(r.worker), r.key); }
+  std::string log(const RunContext& r, std::int64_t offset) override
+  {
+    return client().log(target_of(r.worker), r.key, offset);
+  }
 
 private:
   ssh::Client client() { return ssh::Client(m_runner, m_opts); }

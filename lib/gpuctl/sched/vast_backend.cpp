@@ -63,6 +63,11 @@ public:
     need_address(r);
     m_ssh->collect(r, dir);
   }
+  std::string log(const RunContext& r, std::int64_t offset) override
+  {
+    need_address(r);
+    return m_ssh->log(r, offset);
+  }
   void stop(const RunContext& r) override
   {
     need_address(r);
