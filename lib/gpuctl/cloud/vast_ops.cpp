@@ -396,6 +396,12 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         }
         const auto& i = *it->second;
         std::string state = vast::worker_state(i);
+        if (state == "offline" && (w.state == "hibernated" || w.state == "stopping")) {
+          state = w.state; // stopped on purpose: keep why (a stop in flight settles itself)
+        }
+        if (state == "online" && (w.state == "idle" || w.state == "stopping")) {
+          state = w.state; // the sweep's own states while the instance still runs
+        }
         store::observe_worker(db.sql(), w.id,
                               {state, i.price_usd_per_hour, i.gpu_util, now, i.ssh_address()});
         bool running = state == "online" || state == "starting";

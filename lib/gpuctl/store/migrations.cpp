@@ -12,7 +12,7 @@ namespace gpuctl::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> k_migrations = {
+constexpr std::array<std::string_view, 6> k_migrations = {
     // 1: the registry.
     R"sql(
 CREATE TABLE accounts(
@@ -172,6 +172,34 @@ CREATE TABLE session_warnings(
   PRIMARY KEY (session_id, level)
 );
 ALTER TABLE workers ADD COLUMN last_dispatched_at INTEGER;
+)sql",
+    // 6: hibernation (DESIGN §8): per-worker overrides of [hibernate] and the idle state
+    // machine's instants, GPU utilisation samples (NULL = no sample, counts as busy), wake/sleep
+    // schedules.
+    R"sql(
+CREATE TABLE hibernation(
+  worker_id INTEGER PRIMARY KEY REFERENCES workers(id) ON DELETE CASCADE,
+  config_json TEXT NOT NULL DEFAULT '{}',
+  idle_since INTEGER,
+  hibernated_at INTEGER,
+  woke_at INTEGER,
+  storage_usd_per_hour REAL
+);
+CREATE TABLE util_samples(
+  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  gpu_util REAL
+);
+CREATE INDEX util_samples_worker ON util_samples(worker_id, at);
+CREATE INDEX util_samples_at ON util_samples(at);
+CREATE TABLE wake_schedules(
+  worker_id INTEGER PRIMARY KEY REFERENCES workers(id) ON DELETE CASCADE,
+  wake_min INTEGER,
+  sleep_min INTEGER,
+  tz TEXT NOT NULL,
+  days INTEGER NOT NULL DEFAULT 127,
+  last_checked_at INTEGER
+);
 )sql",
 };
 

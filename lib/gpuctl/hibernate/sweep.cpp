@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+#include "gpuctl/hibernate/sweep.hpp"
+
+#include "gpuctl/core/duration.hpp"
+#include "gpuctl/core/error.hpp"
+#include "gpuctl/core/time.hpp"
+#include "gpuctl/hibernate/idle.hpp"
+#include "gpuctl/store/hibernation.hpp"
+#include "gpuctl/store/jobs.hpp"
+#include "gpuctl/store/registry.hpp"
+#include "gpuctl/store/sessions.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace gpuctl::hibernate {
+
+using json = nlohmann::json;
+
+namespace {
+
+bool
+running_state(const std::string& s)
+{
+  return s == "online" || s == "idle" || s == "starting";
+}
+
+bool
+job_runs_on(store::Database& db, std::int64_t worker_id)
+{
+  for (const auto& j : store::active_jobs(db.sql())) {
+    if (j.worker_id == worker_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+json
+samples_json(const std::vector<store::UtilSample>& samples)
+{
+  json a = json::array();
+  for (const auto& s : samples) {
+    a.push_back({{"at", format_rfc3339(s.at)},
+                 {"gpu_util", s.gpu_util ? json(*s.gpu_util) : json(nullptr)}});
+  }
+  return a;
+}
+
+/// Claims a running worker for a stop in one IMMEDIATE transaction (so the scheduler never
+/// dispatches to it meanwhile), stops it, and records it hibernated.
+store::WorkerRow
+hibernate_worker(store::Database& db, cloud::Env& e, const std::string& name,
+                 const std::string& reason, const json& evidence)
+{
+  Instant now = e.clock.now();
+  std::string before = db.write([&] {
+    auto w = store::require_worker(db.sql(), name);
+    if (w.provider != "vast") {
+      throw_usage("worker '{}' is a {} worker; hibernation applies to vast.ai workers", name,
+                  w.provider);
+    }
+    if (!running_state(w.state)) {
+      throw_usage("worker '{}' is {}, not running", name, w.state);
+    }
+    if (job_runs_on(db, w.id)) {
+      throw_conflict("a gpuctl job runs on '{}': not hibernating it", name);
+    }
+    store::set_worker_state(db.sql(), w.id, "stopping", w.last_seen_at.value_or(now));
+    return w.state;
+  });
+  try {
+    cloud::stop_worker(db, e, name, "hibernated");
+  } catch (...) {
+    db.write([&] {
+      auto w = store::require_worker(db.sql(), name);
+      if (w.state == "stopping") {
+        store::set_worker_state(db.sql(), w.id, before, w.last_seen_at.value_or(now));
+      }
+    });
+    throw;
+  }
+  return db.write([&] {
+    auto w = store::require_worker(db.sql(), name);
+    store::set_worker_state(db.sql(), w.id, "hibernated", w.last_seen_at.value_or(now));
+    auto h = store::hibernation_of(db.sql(), w.id);
+    h.hibernated_at = now;
+    h.idle_since.reset();
+    store::save_hibernation(db.sql(), h);
+    store::insert_event(db.sql(), now, "hibernated", w.id, reason,
+                        json{{"samples", evidence}, {"instance_id", w.provider_ref.value_or("")}}
+                            .dump());
+    return store::require_worker(db.sql(), name);
+  });
+}
+
+} // namespace
+
+SweepReport
+sweep(store::Database& db, cloud::Env& e, bool dry_run)
+{
+  SweepReport rep;
+  const Instant now = e.clock.now();
+  std::set<std::string> failed;
+  if (!dry_run) {
+    auto sync = cloud::sync_workers(db, e, "", false);
+    rep.accounts = sync.accounts;
+    for (const auto& a : sync.accounts) {
+      if (a.error) {
+        failed.insert(a.name);
+      }
+    }
+    rep.samples = db.write([&] {
+      int n = 0;
+      for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+        if (w.provider_ref && running_state(w.state) && !failed.count(w.account)) {
+          store::insert_sample(db.sql(), w.id, {now, w.gpu_util});
+          ++n;
+        }
+      }
+      store::prune_samples(db.sql(), now - Seconds{24 * 3600});
+      return n;
+    });
+  }
+  for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+    if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref) {
+      continue;
+    }
+    auto h = store::hibernation_of(db.sql(), w.id);
+    Rules rules = effective_rules(overrides_from_json_text(h.config_json), e.cfg);
+    if (!rules.enabled) {
+      continue;
+    }
+    if (running_state(w.state)) {
+      std::optional<Instant> started = h.woke_at;
+      if (auto open = store::open_session_of_worker(db.sql(), w.id)) {
+        started = started ? std::max(*started, open->started_at) : open->started_at;
+      }
+      auto samples = store::samples_since(db.sql(), w.id,
+                                          now - rules.idle_for - 2 * rules.sweep_interval);
+      auto j = judge(samples, now, started, rules, job_runs_on(db, w.id));
+      if (j.verdict == Verdict::hibernate) {
+        rep.actions.push_back({w.name, "hibernate", j.reason});
+        if (dry_run) {
+          continue;
+        }
+        try {
+          hibernate_worker(db, e, w.name, j.reason, samples_json(j.evidence));
+        } catch (const Error& err) {
+          rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+        }
+      } else if (j.verdict == Verdict::idle) {
+        if (w.state != "idle") {
+          rep.actions.push_back({w.name, "idle", j.reason});
+          if (!dry_run) {
+            db.write([&] {
+              store::set_worker_state(db.sql(), w.id, "idle", w.last_seen_at.value_or(now));
+              auto hh = store::hibernation_of(db.sql(), w.id);
+              hh.idle_since = j.evidence.back().at;
+              store::save_hibernation(db.sql(), hh);
+              store::insert_event(db.sql(), now, "idle_detected", w.id, j.reason,
+                                  json{{"samples", samples_json(j.evidence)}}.dump());
+            });
+          }
+        }
+      } else if (j.verdict == Verdict::busy && w.state == "idle") {
+        rep.actions.push_back({w.name, "busy", j.reason});
+        if (!dry_run) {
+          db.write([&] {
+            store::set_worker_state(db.sql(), w.id, "online", w.last_seen_at.value_or(now));
+            auto hh = store::hibernation_of(db.sql(), w.id);
+            hh.idle_since.reset();
+            store::save_hibernation(db.sql(), hh);
+          });
+        }
+      }
+    } else if (w.state == "hibernated" && rules.delete_after && h.hibernated_at &&
+               now - *h.hibernated_at >= *rules.delete_after) {
+      std::string reason = fmt::format("hibernated for {} (delete_after {})",
+                                       format_duration(now - *h.hibernated_at),
+                                       format_duration(*rules.delete_after));
+      rep.actions.push_back({w.name, "delete", reason});
+      if (dry_run) {
+        continue;
+      }
+      try {
+        cloud::destroy_worker(db, e, w.name);
+        db.write([&] {
+          store::insert_event(db.sql(), now, "deleted", w.id, reason,
+                              json{{"instance_id", w.provider_ref.value_or("")},
+                                   {"spec_kept", true}}
+                                  .dump());
+        });
+      } catch (const Error& err) {
+        rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+      }
+    }
+  }
+  return rep;
+}
+
+store::WorkerRow
+hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker)
+{
+  return hibernate_worker(db, e, worker, "hibernate now (by hand)", json::array());
+}
+
+SweepLock::SweepLock(const std::string& db_path)
+{
+  std::string path = db_path + ".sweep.lock";
+  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m_fd < 0) {
+    throw Error(ErrorKind::usage,
+                fmt::format("cannot open the sweep lock {}: {}", path, std::strerror(errno)));
+  }
+  if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(m_fd);
+    m_fd = -1;
+    if (err == EWOULDBLOCK) {
+      throw_conflict("another hibernate-sweep is running on this state file (lock {})", path);
+    }
+    throw Error(ErrorKind::usage, fmt::format("cannot lock {}: {}", path, std::strerror(err)));
+  }
+}
+
+SweepLock::~SweepLock()
+{
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+} // namespace gpuctl::hibernate

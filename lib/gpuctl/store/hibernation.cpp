@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#include "gpuctl/store/hibernation.hpp"
+
+#include "gpuctl/store/epoch.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace gpuctl::store {
+
+namespace {
+
+std::optional<Instant>
+opt_instant(const SQLite::Column& c)
+{
+  return c.isNull() ? std::nullopt : std::optional<Instant>(instant(c.getInt64()));
+}
+
+void
+bind_instant(SQLite::Statement& q, int i, const std::optional<Instant>& t)
+{
+  if (t) {
+    q.bind(i, epoch(*t));
+  } else {
+    q.bind(i);
+  }
+}
+
+} // namespace
+
+HibernationRow
+hibernation_of(SQLite::Database& db, std::int64_t worker_id)
+{
+  SQLite::Statement q(db, "SELECT config_json, idle_since, hibernated_at, woke_at, "
+                          "storage_usd_per_hour FROM hibernation WHERE worker_id = ?");
+  q.bind(1, worker_id);
+  HibernationRow r;
+  r.worker_id = worker_id;
+  if (q.executeStep()) {
+    r.config_json = q.getColumn(0).getString();
+    r.idle_since = opt_instant(q.getColumn(1));
+    r.hibernated_at = opt_instant(q.getColumn(2));
+    r.woke_at = opt_instant(q.getColumn(3));
+    if (!q.getColumn(4).isNull()) {
+      r.storage_usd_per_hour = q.getColumn(4).getDouble();
+    }
+  }
+  return r;
+}
+
+void
+save_hibernation(SQLite::Database& db, const HibernationRow& r)
+{
+  SQLite::Statement q(db, "INSERT OR REPLACE INTO hibernation(worker_id, config_json, idle_since, "
+                          "hibernated_at, woke_at, storage_usd_per_hour) VALUES (?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.worker_id);
+  q.bind(2, r.config_json);
+  bind_instant(q, 3, r.idle_since);
+  bind_instant(q, 4, r.hibernated_at);
+  bind_instant(q, 5, r.woke_at);
+  if (r.storage_usd_per_hour) {
+    q.bind(6, *r.storage_usd_per_hour);
+  } else {
+    q.bind(6);
+  }
+  q.exec();
+}
+
+void
+insert_sample(SQLite::Database& db, std::int64_t worker_id, const UtilSample& s)
+{
+  SQLite::Statement q(db, "INSERT INTO util_samples(worker_id, at, gpu_util) VALUES (?, ?, ?)");
+  q.bind(1, worker_id);
+  q.bind(2, epoch(s.at));
+  if (s.gpu_util) {
+    q.bind(3, *s.gpu_util);
+  } else {
+    q.bind(3);
+  }
+  q.exec();
+}
+
+std::vector<UtilSample>
+samples_since(SQLite::Database& db, std::int64_t worker_id, Instant since)
+{
+  SQLite::Statement q(db, "SELECT at, gpu_util FROM util_samples WHERE worker_id = ? AND at >= ? "
+                          "ORDER BY at DESC");
+  q.bind(1, worker_id);
+  q.bind(2, epoch(since));
+  std::vector<UtilSample> out;
+  while (q.executeStep()) {
+    UtilSample s;
+    s.at = instant(q.getColumn(0).getInt64());
+    if (!q.getColumn(1).isNull()) {
+      s.gpu_util = q.getColumn(1).getDouble();
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+int
+prune_samples(SQLite::Database& db, Instant before)
+{
+  SQLite::Statement q(db, "DELETE FROM util_samples WHERE at < ?");
+  q.bind(1, epoch(before));
+  return q.exec();
+}
+
+} // namespace gpuctl::store

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// Repositories of the hibernation tables (migration 6, DESIGN §8): per-worker overrides and
+// state instants, GPU utilisation samples. The caller owns the transaction.
+#pragma once
+#include "gpuctl/core/clock.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gpuctl::store {
+
+/// A row of `hibernation` (absent = defaults, nothing recorded yet).
+struct HibernationRow {
+  std::int64_t worker_id = 0;
+  std::string config_json = "{}"; ///< overrides of [hibernate] (hibernate::Overrides)
+  std::optional<Instant> idle_since;    ///< first idle sample of the current idle stretch
+  std::optional<Instant> hibernated_at; ///< when the sweep stopped it
+  std::optional<Instant> woke_at;       ///< last start or wake
+  std::optional<double> storage_usd_per_hour; ///< what the stopped instance costs (listing)
+};
+
+/// The row of `worker_id`, or a default one (not inserted).
+HibernationRow hibernation_of(SQLite::Database& db, std::int64_t worker_id);
+/// Inserts or replaces the row.
+void save_hibernation(SQLite::Database& db, const HibernationRow& row);
+
+/// One utilisation sample; `gpu_util` null = the listing had none (counts as busy).
+struct UtilSample {
+  Instant at{};
+  std::optional<double> gpu_util; ///< percent
+};
+void insert_sample(SQLite::Database& db, std::int64_t worker_id, const UtilSample& s);
+/// Samples of a worker at or after `since`, newest first.
+std::vector<UtilSample> samples_since(SQLite::Database& db, std::int64_t worker_id, Instant since);
+/// Deletes samples older than `before`; returns how many.
+int prune_samples(SQLite::Database& db, Instant before);
+
+} // namespace gpuctl::store
