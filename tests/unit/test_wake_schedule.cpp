@@ -53,7 +53,7 @@ usage_error(F f)
 }
 } // namespace
 
-TEST_CASE("parse_clock reads HH:MM and names the flag on errors")
+TEST_CASE("wake schedule - parse_clock reads HH:MM and names the flag on errors")
 {
   CHECK(parse_clock("09:00", "--wake") == 540);
   CHECK(parse_clock("9:05", "--wake") == 545);
@@ -70,7 +70,7 @@ TEST_CASE("parse_clock reads HH:MM and names the flag on errors")
   }
 }
 
-TEST_CASE("parse_days accepts names, ranges and words, case-insensitive")
+TEST_CASE("wake schedule - parse_days accepts names, ranges and words, case-insensitive")
 {
   CHECK(parse_days("mon-fri") == 0x1f);
   CHECK(parse_days("sat,sun") == 0x60);
@@ -91,7 +91,7 @@ TEST_CASE("parse_days accepts names, ranges and words, case-insensitive")
   }
 }
 
-TEST_CASE("days_text is canonical and parses back")
+TEST_CASE("wake schedule - days_text is canonical and parses back")
 {
   CHECK(days_text(0x7f) == "daily");
   CHECK(days_text(0x1f) == "mon-fri");
@@ -105,7 +105,7 @@ TEST_CASE("days_text is canonical and parses back")
   }
 }
 
-TEST_CASE("09:00 and 18:00 on ordinary days in EST and EDT")
+TEST_CASE("wake schedule - 09:00 and 18:00 on ordinary days in EST and EDT")
 {
   const auto& ny = new_york();
   // Thursday 2026-01-15, EST (UTC-5).
@@ -137,7 +137,7 @@ TEST_CASE("09:00 and 18:00 on ordinary days in EST and EDT")
                   Error);
 }
 
-TEST_CASE("days masks - mon-fri skips the weekend")
+TEST_CASE("wake schedule - days masks - mon-fri skips the weekend")
 {
   const auto& ny = new_york();
   // Friday 2026-01-16 through Tuesday 2026-01-20.
@@ -155,7 +155,7 @@ TEST_CASE("days masks - mon-fri skips the weekend")
   CHECK(texts(got) == Strings{"2026-01-17T04:30:00Z"});
 }
 
-TEST_CASE("spring forward in New York - a time in the gap fires at the end of the gap")
+TEST_CASE("wake schedule - spring forward in New York - a time in the gap fires at the end of the gap")
 {
   const auto& ny = new_york();
   // 2026-03-08 (Sunday): 02:00 EST jumps to 03:00 EDT at 07:00Z.
@@ -186,7 +186,7 @@ TEST_CASE("spring forward in New York - a time in the gap fires at the end of th
                             at("2026-03-12T00:00:00Z"))) == Strings{"2026-03-07T07:30:00Z"});
 }
 
-TEST_CASE("fall back in New York - a repeated time fires once, at its first occurrence")
+TEST_CASE("wake schedule - fall back in New York - a repeated time fires once, at its first occurrence")
 {
   const auto& ny = new_york();
   // 2026-11-01 (Sunday): 02:00 EDT goes back to 01:00 EST at 06:00Z; 01:00-02:00 happens twice.
@@ -215,7 +215,7 @@ TEST_CASE("fall back in New York - a repeated time fires once, at its first occu
   CHECK(ny.abbreviation(at("2026-11-01T05:30:00Z")) == "EDT");
 }
 
-TEST_CASE("Europe/Berlin and Asia/Kolkata")
+TEST_CASE("wake schedule - Europe/Berlin and Asia/Kolkata")
 {
   auto berlin = DisplayZone::resolve("Europe/Berlin");
   // 2026-03-29: 02:00 CET → 03:00 CEST at 01:00Z; 02:30 fires at 03:00 CEST.
@@ -237,7 +237,7 @@ TEST_CASE("Europe/Berlin and Asia/Kolkata")
                             at("2026-03-09T00:00:00Z"))) == Strings{"2026-03-08T09:00:00Z"});
 }
 
-TEST_CASE("due - a late sweep applies the firing it missed")
+TEST_CASE("wake schedule - due - a late sweep applies the firing it missed")
 {
   const auto& ny = new_york();
   WakeSchedule s;
@@ -274,7 +274,7 @@ TEST_CASE("due - a late sweep applies the firing it missed")
   CHECK_FALSE(d.sleep_at.has_value());
 }
 
-TEST_CASE("due - when both fired the later one wins")
+TEST_CASE("wake schedule - due - when both fired the later one wins")
 {
   const auto& ny = new_york();
   WakeSchedule s;
@@ -304,7 +304,7 @@ TEST_CASE("due - when both fired the later one wins")
   CHECK(format_rfc3339(*d.sleep_at) == "2026-01-15T23:00:00Z");
 }
 
-TEST_CASE("due across DST - gap times and a tie inside one gap")
+TEST_CASE("wake schedule - due across DST - gap times and a tie inside one gap")
 {
   const auto& ny = new_york();
   WakeSchedule s;
