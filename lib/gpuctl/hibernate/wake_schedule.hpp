@@ -52,8 +52,9 @@ std::string days_text(std::uint8_t days);
 /// 02:00→03:00 spring-forward day fires at 03:00 of the new offset); a local time inside a
 /// repeated hour fires once, at its first occurrence (the earlier offset), never twice. The
 /// weekday is that of the local date the time belongs to, also when it fires at a gap's end.
-/// Throws Error(usage) when minute_of_day is outside 0–1439. Zone data: the system tzdata
-/// through DisplayZone.
+/// Throws Error(usage) when minute_of_day is outside 0–1439, Error(failure) if the zone data
+/// shows two offset changes within two days (no real zone does). Zone data: the system tzdata
+/// through DisplayZone. Cost: a few zone look-ups per local day in the window.
 std::vector<Instant> fire_instants(int minute_of_day, std::uint8_t days, const DisplayZone& zone,
                                    Instant from, Instant to);
 
