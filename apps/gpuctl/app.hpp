@@ -153,6 +153,9 @@ void register_schedule(CLI::App& app, Registry& r);
 void register_offers(CLI::App& app, Registry& r);
 void register_job(CLI::App& app, Registry& r);
 void register_events(CLI::App& app, Registry& r);
+void register_hibernate(CLI::App& app, Registry& r);
+void register_hibernate_sweep(CLI::App& app, Registry& r);
+void register_wake(CLI::App& app, Registry& r);
 
 /// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
 /// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.

@@ -8,6 +8,7 @@
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
 #include "gpuctl/sched/job.hpp"
+#include "gpuctl/store/hibernation.hpp"
 #include "gpuctl/store/jobs.hpp"
 
 #include <filesystem>
@@ -358,13 +359,28 @@ register_events(CLI::App& app, Registry& r)
   auto* sub = app.add_subcommand("events", "what gpuctl did automatically, and why\n"
                                            "Example: gpuctl events --since -1d --json");
   struct Opts {
-    std::string since, type, job;
+    std::string since, type, job, worker, older_than;
   };
   auto o = std::make_shared<Opts>();
   sub->add_option("--since", o->since, "only events at or after this time");
   sub->add_option("--type", o->type, "only events of this type, e.g. job.dispatch");
   sub->add_option("--job", o->job, "only events about this job");
+  sub->add_option("--worker", o->worker, "only events about this worker");
+  auto* prune = sub->add_subcommand("prune", "delete old events\nExample: gpuctl events prune --older-than 30d");
+  prune->add_option("--older-than", o->older_than, "delete events older than this duration")->required();
   r.on(sub, [=](Context& ctx) {
+    if (prune->parsed()) {
+      Seconds age = parse_duration(o->older_than, "--older-than");
+      auto db = ctx.open(store::Access::write_existing);
+      int n = db.write([&] { return store::prune_events(db.sql(), ctx.now() - age); });
+      if (ctx.json()) {
+        ctx.print_json({{"deleted", n}});
+      } else {
+        ctx.note(fmt::format("deleted {} event{} older than {}", n, n == 1 ? "" : "s",
+                             format_duration(age)));
+      }
+      return 0;
+    }
     std::optional<Instant> since;
     if (!o->since.empty()) {
       since = parse_time(o->since, ctx.now(), ctx.zone(), "--since");
@@ -374,7 +390,13 @@ register_events(CLI::App& app, Registry& r)
       job = parse_job_id(o->job);
     }
     auto db = ctx.open(store::Access::read);
+    if (!o->worker.empty()) {
+      store::require_worker(db.sql(), o->worker);
+    }
     auto events = store::list_events(db.sql(), since, o->type, job);
+    if (!o->worker.empty()) {
+      std::erase_if(events, [&](const store::EventRow& e) { return e.worker != o->worker; });
+    }
     if (ctx.json()) {
       ctx.print_json_array(events, [](const store::EventRow& e) { return output::event_json(e); });
       return 0;

@@ -120,6 +120,8 @@ main(int argc, char** argv)
       {"quota", app::register_quota},       {"schedule", app::register_schedule},
       {"status", app::register_status},     {"offers", app::register_offers},
       {"job", app::register_job},           {"events", app::register_events},
+      {"hibernate", app::register_hibernate}, {"hibernate-sweep", app::register_hibernate_sweep},
+      {"wake", app::register_wake},
   };
   const char* word = nullptr;
   for (int i = 1; i < argc; ++i) {

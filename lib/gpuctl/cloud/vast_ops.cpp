@@ -6,6 +6,7 @@
 #include "gpuctl/core/failpoint.hpp"
 #include "gpuctl/core/names.hpp"
 #include "gpuctl/quota/service.hpp"
+#include "gpuctl/store/hibernation.hpp"
 #include "gpuctl/store/provider_state.hpp"
 #include "gpuctl/store/sessions.hpp"
 
@@ -404,7 +405,8 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         }
         store::observe_worker(db.sql(), w.id,
                               {state, i.price_usd_per_hour, i.gpu_util, now, i.ssh_address()});
-        bool running = state == "online" || state == "starting";
+        bool running = state == "online" || state == "starting" || state == "idle" ||
+                       (state == "stopping" && vast::worker_state(i) != "offline");
         // A start or stop whose call went out but whose process died before recording it
         // (killed between the call and the commit): the listing shows the outcome, so it is
         // completed here with the reason its intent carried, and never sent again.
@@ -420,6 +422,13 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
                                    std::clamp(intent.created_at, open->started_at, now), reason);
               open.reset();
             }
+            if (intent.kind == "stop" && reason == "hibernated") {
+              store::set_worker_state(db.sql(), w.id, "hibernated", now);
+              auto h = store::hibernation_of(db.sql(), w.id);
+              h.hibernated_at = intent.created_at;
+              h.idle_since.reset();
+              store::save_hibernation(db.sql(), h);
+            }
             store::insert_event(db.sql(), now, intent.kind, w.id,
                                 fmt::format("worker {} (completed from the listing after an "
                                             "interrupted call{})",
@@ -432,6 +441,13 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
           open_session_at(db, w, now, i.price_usd_per_hour);
         } else if (!running && open) {
           store::close_session(db.sql(), open->id, now, "stopped");
+        }
+        if (i.storage_usd_per_hour) { // what it costs while stopped (hibernate stats)
+          auto h = store::hibernation_of(db.sql(), w.id);
+          if (h.storage_usd_per_hour != i.storage_usd_per_hour) {
+            h.storage_usd_per_hour = i.storage_usd_per_hour;
+            store::save_hibernation(db.sql(), h);
+          }
         }
         report.updated.push_back(w.name);
       }

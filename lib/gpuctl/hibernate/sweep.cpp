@@ -5,8 +5,10 @@
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/core/time.hpp"
 #include "gpuctl/hibernate/idle.hpp"
+#include "gpuctl/hibernate/wake_schedule.hpp"
 #include "gpuctl/store/hibernation.hpp"
 #include "gpuctl/store/jobs.hpp"
+#include "gpuctl/store/provider_state.hpp"
 #include "gpuctl/store/registry.hpp"
 #include "gpuctl/store/sessions.hpp"
 
@@ -112,6 +114,24 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
   const Instant now = e.clock.now();
   std::set<std::string> failed;
   if (!dry_run) {
+    // A sweep that died after claiming a worker and before its stop call left it "stopping"
+    // with no stop intent: nothing was sent, so it is running as before.
+    db.write([&] {
+      for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+        if (w.state != "stopping") {
+          continue;
+        }
+        bool stop_sent = false;
+        for (const auto& in : store::open_intents_of_worker(db.sql(), w.id)) {
+          stop_sent = stop_sent || in.kind == "stop";
+        }
+        if (!stop_sent) {
+          store::set_worker_state(db.sql(), w.id, "online", w.last_seen_at.value_or(now));
+          store::insert_event(db.sql(), now, "hibernate", w.id,
+                              "an interrupted hibernation never sent its stop: back online", "{}");
+        }
+      }
+    });
     auto sync = cloud::sync_workers(db, e, "", false);
     rep.accounts = sync.accounts;
     for (const auto& a : sync.accounts) {
@@ -131,8 +151,68 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
       return n;
     });
   }
+  std::set<std::int64_t> scheduled; // workers whose schedule acted this sweep
   for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
     if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref) {
+      continue;
+    }
+    auto row = store::schedule_of(db.sql(), w.id);
+    if (!row) {
+      continue;
+    }
+    WakeSchedule s{row->wake_min, row->sleep_min, row->tz, static_cast<std::uint8_t>(row->days)};
+    DisplayZone zone = DisplayZone::resolve(row->tz);
+    Instant last = row->last_checked_at.value_or(now - e.cfg.get_duration("hibernate.sweep_interval"));
+    Due d = due(s, zone, last, now);
+    if (d.wake && (w.state == "hibernated" || w.state == "offline")) {
+      std::string reason = fmt::format("wake time {} {} (schedule)", clock_text(*s.wake_min), row->tz);
+      rep.actions.push_back({w.name, "wake", reason});
+      scheduled.insert(w.id);
+      if (!dry_run) {
+        try {
+          cloud::start_worker(db, e, w.name);
+          db.write([&] {
+            auto h = store::hibernation_of(db.sql(), w.id);
+            h.woke_at = now;
+            h.hibernated_at.reset();
+            store::save_hibernation(db.sql(), h);
+            store::insert_event(db.sql(), now, "woke", w.id, reason, "{}");
+          });
+        } catch (const Error& err) {
+          rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+        }
+      }
+    } else if (d.sleep && running_state(w.state)) {
+      std::string reason = fmt::format("sleep time {} {} (schedule)", clock_text(*s.sleep_min), row->tz);
+      scheduled.insert(w.id);
+      if (job_runs_on(db, w.id)) {
+        reason += ": a gpuctl job runs there, so it stays up";
+        rep.actions.push_back({w.name, "busy", reason});
+        if (!dry_run) {
+          db.write([&] { store::insert_event(db.sql(), now, "schedule", w.id, reason, "{}"); });
+        }
+      } else {
+        rep.actions.push_back({w.name, "sleep", reason});
+        if (!dry_run) {
+          try {
+            hibernate_worker(db, e, w.name, reason, json::array());
+          } catch (const Error& err) {
+            rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+          }
+        }
+      }
+    }
+    if (!dry_run) {
+      db.write([&] {
+        auto r = *row;
+        r.last_checked_at = now;
+        store::save_schedule(db.sql(), r);
+      });
+    }
+  }
+  for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+    if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref ||
+        scheduled.count(w.id)) {
       continue;
     }
     auto h = store::hibernation_of(db.sql(), w.id);
@@ -212,6 +292,27 @@ store::WorkerRow
 hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker)
 {
   return hibernate_worker(db, e, worker, "hibernate now (by hand)", json::array());
+}
+
+store::WorkerRow
+wake(store::Database& db, cloud::Env& e, const std::string& worker)
+{
+  Instant now = e.clock.now();
+  auto before = store::require_worker(db.sql(), worker);
+  if (running_state(before.state)) {
+    throw_conflict("worker '{}' is already {}", worker, before.state);
+  }
+  auto w = cloud::start_worker(db, e, worker);
+  return db.write([&] {
+    auto h = store::hibernation_of(db.sql(), w.id);
+    h.woke_at = now;
+    h.hibernated_at.reset();
+    h.idle_since.reset();
+    store::save_hibernation(db.sql(), h);
+    store::insert_event(db.sql(), now, "woke", w.id, "wake (by hand)",
+                        json{{"instance_id", w.provider_ref.value_or("")}}.dump());
+    return store::require_worker(db.sql(), worker);
+  });
 }
 
 SweepLock::SweepLock(const std::string& db_path)

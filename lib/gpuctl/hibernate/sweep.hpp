@@ -37,6 +37,10 @@ SweepReport sweep(store::Database& db, cloud::Env& e, bool dry_run);
 /// vast or not running.
 store::WorkerRow hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker);
 
+/// `gpuctl wake WORKER`: starts a hibernated or stopped vast worker (refused with Error(conflict)
+/// when max_usd_per_day would be exceeded), records the wake (its grace starts now) and an event.
+store::WorkerRow wake(store::Database& db, cloud::Env& e, const std::string& worker);
+
 /// The sweep lock (DESIGN §3): flock on `<db>.sweep.lock`, non-blocking; Error(conflict) when
 /// another sweep holds it.
 class SweepLock {

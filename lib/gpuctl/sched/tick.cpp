@@ -650,6 +650,12 @@ private:
       if (j.state != "queued") {
         return std::optional<store::JobRow>{};
       }
+      // The claim: in this same IMMEDIATE transaction the worker must still be up (a sweep that
+      // claimed it for a stop made it "stopping").
+      auto cur = store::find_worker(db().sql(), w.name);
+      if (!cur || (cur->state != "online" && cur->state != "idle")) {
+        return std::optional<store::JobRow>{};
+      }
       j.state = "dispatched";
       j.attempts += 1;
       j.worker_id = w.id;

@@ -106,4 +106,53 @@ prune_samples(SQLite::Database& db, Instant before)
   return q.exec();
 }
 
+std::optional<ScheduleRow>
+schedule_of(SQLite::Database& db, std::int64_t worker_id)
+{
+  SQLite::Statement q(db, "SELECT wake_min, sleep_min, tz, days, last_checked_at FROM "
+                          "wake_schedules WHERE worker_id = ?");
+  q.bind(1, worker_id);
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
+  ScheduleRow r;
+  r.worker_id = worker_id;
+  if (!q.getColumn(0).isNull()) r.wake_min = q.getColumn(0).getInt();
+  if (!q.getColumn(1).isNull()) r.sleep_min = q.getColumn(1).getInt();
+  r.tz = q.getColumn(2).getString();
+  r.days = q.getColumn(3).getInt();
+  r.last_checked_at = opt_instant(q.getColumn(4));
+  return r;
+}
+
+void
+save_schedule(SQLite::Database& db, const ScheduleRow& r)
+{
+  SQLite::Statement q(db, "INSERT OR REPLACE INTO wake_schedules(worker_id, wake_min, sleep_min, "
+                          "tz, days, last_checked_at) VALUES (?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.worker_id);
+  if (r.wake_min) q.bind(2, *r.wake_min); else q.bind(2);
+  if (r.sleep_min) q.bind(3, *r.sleep_min); else q.bind(3);
+  q.bind(4, r.tz);
+  q.bind(5, r.days);
+  bind_instant(q, 6, r.last_checked_at);
+  q.exec();
+}
+
+bool
+delete_schedule(SQLite::Database& db, std::int64_t worker_id)
+{
+  SQLite::Statement q(db, "DELETE FROM wake_schedules WHERE worker_id = ?");
+  q.bind(1, worker_id);
+  return q.exec() > 0;
+}
+
+int
+prune_events(SQLite::Database& db, Instant before)
+{
+  SQLite::Statement q(db, "DELETE FROM events WHERE at < ?");
+  q.bind(1, epoch(before));
+  return q.exec();
+}
+
 } // namespace gpuctl::store

@@ -39,4 +39,21 @@ std::vector<UtilSample> samples_since(SQLite::Database& db, std::int64_t worker_
 /// Deletes samples older than `before`; returns how many.
 int prune_samples(SQLite::Database& db, Instant before);
 
+/// A row of `wake_schedules`: local times as minutes after midnight in `tz`, days bit 0 = Monday.
+struct ScheduleRow {
+  std::int64_t worker_id = 0;
+  std::optional<int> wake_min;
+  std::optional<int> sleep_min;
+  std::string tz;
+  int days = 0x7f;
+  std::optional<Instant> last_checked_at; ///< the sweep that last applied it
+};
+std::optional<ScheduleRow> schedule_of(SQLite::Database& db, std::int64_t worker_id);
+void save_schedule(SQLite::Database& db, const ScheduleRow& row);
+/// Returns whether there was one.
+bool delete_schedule(SQLite::Database& db, std::int64_t worker_id);
+
+/// Deletes events older than `before`; returns how many.
+int prune_events(SQLite::Database& db, Instant before);
+
 } // namespace gpuctl::store
