@@ -294,27 +294,6 @@ hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker)
   return hibernate_worker(db, e, worker, "hibernate now (by hand)", json::array());
 }
 
-store::WorkerRow
-wake(store::Database& db, cloud::Env& e, const std::string& worker)
-{
-  Instant now = e.clock.now();
-  auto before = store::require_worker(db.sql(), worker);
-  if (running_state(before.state)) {
-    throw_conflict("worker '{}' is already {}", worker, before.state);
-  }
-  auto w = cloud::start_worker(db, e, worker);
-  return db.write([&] {
-    auto h = store::hibernation_of(db.sql(), w.id);
-    h.woke_at = now;
-    h.hibernated_at.reset();
-    h.idle_since.reset();
-    store::save_hibernation(db.sql(), h);
-    store::insert_event(db.sql(), now, "woke", w.id, "wake (by hand)",
-                        json{{"instance_id", w.provider_ref.value_or("")}}.dump());
-    return store::require_worker(db.sql(), worker);
-  });
-}
-
 SweepLock::SweepLock(const std::string& db_path)
 {
   std::string path = db_path + ".sweep.lock";
