@@ -161,6 +161,11 @@ void register_wake(CLI::App& app, Registry& r);
 /// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.
 const CLI::Validator& decimal_arg();
 const CLI::Validator& whole_arg();
+/// A whole number with an optional leading '-' ("-5", "10"): no '+', hex, octal-looking leading
+/// zeros or blanks.
+const CLI::Validator& signed_whole_arg();
+/// Any text but the empty string (an empty value is a mistake, not "unset").
+const CLI::Validator& nonempty_arg();
 
 /// Formats an optional instant for tables: local time or "-".
 std::string local_or_dash(Context& ctx, const std::optional<Instant>& t);

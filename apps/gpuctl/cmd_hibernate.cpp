@@ -340,24 +340,61 @@ register_hibernate(CLI::App& app, Registry& r)
 void
 register_wake(CLI::App& app, Registry& r)
 {
-  auto* sub = app.add_subcommand("wake", "start a hibernated vast.ai worker again\n"
-                                         "Example: gpuctl wake v1 --wait");
-  auto worker = std::make_shared<std::string>();
-  auto wait = std::make_shared<bool>(false);
-  sub->add_option("worker", *worker, "a vast.ai worker")->required();
-  sub->add_flag("--wait", *wait, "wait until it runs (up to [providers.vast] start_timeout)");
+  auto* sub = app.add_subcommand(
+      "wake", "start a hibernated vast.ai worker again (renting anew when its GPUs are gone)\n"
+              "Example: gpuctl wake v1 --wait");
+  struct Opts {
+    std::string worker, gpu, region;
+    double max_price = 0;
+    bool wait = false, destroy_old = false;
+  };
+  auto o = std::make_shared<Opts>();
+  sub->add_option("worker", o->worker, "a vast.ai worker")->required();
+  sub->add_option("--gpu", o->gpu, "re-rent: this GPU model instead of the saved one");
+  sub->add_option("--region", o->region, "re-rent: this two-letter country code");
+  auto* mp = sub->add_option("--max-price", o->max_price, "re-rent: at most this USD per hour")
+                 ->check(decimal_arg());
+  sub->add_flag("--wait", o->wait, "wait until it runs (up to [providers.vast] start_timeout)");
+  sub->add_flag("--destroy-old", o->destroy_old,
+                "re-rent: destroy the old stopped instance (its disk is lost)");
   r.on(sub, [=](Context& ctx) {
+    if (!o->region.empty() && (o->region.size() != 2 || !std::isalpha(static_cast<unsigned char>(o->region[0])) ||
+                               !std::isalpha(static_cast<unsigned char>(o->region[1])))) {
+      throw_usage("--region takes a two-letter country code such as US, not '{}'", o->region);
+    }
+    hibernate::WakeOptions wo;
+    if (!o->gpu.empty()) wo.rerent.gpu = o->gpu;
+    if (!o->region.empty()) wo.rerent.region = o->region;
+    if (mp->count() > 0) wo.rerent.max_price = o->max_price;
+    wo.rerent.destroy_old = o->destroy_old;
+    wo.wait = o->wait;
     auto db = ctx.open(store::Access::write_existing);
-    vast_worker(db, *worker);
-    auto w = hibernate::wake(db, ctx.cloud(), *worker);
+    vast_worker(db, o->worker);
+    auto res = hibernate::wake(db, ctx.cloud(), o->worker, wo);
     ctx.flush_warnings();
-    if (*wait) {
-      w = cloud::wait_until_online(db, ctx.cloud(), *worker);
+    if (res.rerented) {
+      const auto& rr = *res.rerented;
+      ctx.warn(fmt::format("{} was rented anew as instance {} (offer {}, ${:.3f}/h): the disk of "
+                           "instance {} did not come along{}",
+                           o->worker, rr.new_instance, rr.offer_id, rr.price_usd_per_hour,
+                           rr.old_instance,
+                           rr.old_destroyed ? " and that instance was destroyed"
+                                            : "; it is left stopped (its storage is still billed): "
+                                              "'gpuctl worker sync' lists it"));
     }
     if (ctx.json()) {
-      ctx.print_json(output::worker_json(w));
+      auto j = output::worker_json(res.worker);
+      j["rerented"] = res.rerented ? nlohmann::ordered_json{{"offer_id", res.rerented->offer_id},
+                                                            {"old_instance", res.rerented->old_instance},
+                                                            {"new_instance", res.rerented->new_instance},
+                                                            {"old_destroyed", res.rerented->old_destroyed}}
+                                   : nlohmann::ordered_json(nullptr);
+      j["took_s"] = o->wait ? nlohmann::ordered_json(res.took.count()) : nlohmann::ordered_json(nullptr);
+      ctx.print_json(j);
     } else {
-      ctx.note(fmt::format("woke {}: {}", *worker, w.state));
+      ctx.note(o->wait ? fmt::format("woke {}: {} after {}", o->worker, res.worker.state,
+                                     format_duration(res.took))
+                       : fmt::format("woke {}: {}", o->worker, res.worker.state));
     }
     return 0;
   });

@@ -123,25 +123,25 @@ register_job(CLI::App& app, Registry& r)
       bool internet = false;
     };
     auto o = std::make_shared<Opts>();
-    auto* o_script = sub->add_option("--script", o->script, "a script file to run");
-    auto* o_nb = sub->add_option("--notebook", o->notebook, "a Jupyter notebook (Kaggle)");
-    auto* o_cmd = sub->add_option("--command", o->command, "a shell command line (ssh, vast)");
+    auto* o_script = sub->add_option("--script", o->script, "a script file to run")->check(nonempty_arg());
+    auto* o_nb = sub->add_option("--notebook", o->notebook, "a Jupyter notebook (Kaggle)")->check(nonempty_arg());
+    auto* o_cmd = sub->add_option("--command", o->command, "a shell command line (ssh, vast)")->check(nonempty_arg());
     o_script->excludes(o_nb)->excludes(o_cmd);
     o_nb->excludes(o_cmd);
-    sub->add_option("--provider", o->provider, "only on this provider (kaggle, ssh, vast)");
-    sub->add_option("--worker", o->worker, "only on this worker");
-    sub->add_option("--gpu", o->gpu, "only on workers with this GPU model");
-    sub->add_option("--name", o->name, "a name for it (default: the file or program)");
-    auto* o_prio = sub->add_option("--priority", o->priority, "higher runs first (default 0)");
-    (void)o_prio;
+    sub->add_option("--provider", o->provider, "only on this provider (kaggle, ssh, vast)")->check(nonempty_arg());
+    sub->add_option("--worker", o->worker, "only on this worker")->check(nonempty_arg());
+    sub->add_option("--gpu", o->gpu, "only on workers with this GPU model")->check(nonempty_arg());
+    sub->add_option("--name", o->name, "a name for it (default: the file or program)")->check(nonempty_arg());
+    sub->add_option("--priority", o->priority, "higher runs first (default 0)")->check(signed_whole_arg());
     sub->add_option("--max-attempts", o->max_attempts,
                     "dispatches before a job lost again and again fails (default 3)")
         ->check(whole_arg());
-    sub->add_option("--timeout", o->timeout, "run limit, e.g. 4h (default: the session's deadline)");
-    sub->add_option("--input", o->input, "a directory copied up before the run (ssh, vast)");
+    sub->add_option("--timeout", o->timeout, "run limit, e.g. 4h (default: the session's deadline)")
+        ->check(nonempty_arg());
+    sub->add_option("--input", o->input, "a directory copied up before the run (ssh, vast)")->check(nonempty_arg());
     sub->add_option("--output", o->output,
-                    "where its output and log land (default $XDG_DATA_HOME/gpuctl/jobs/ID)");
-    sub->add_option("--accelerator", o->accelerator, "Kaggle machine shape, e.g. NvidiaTeslaT4");
+                    "where its output and log land (default $XDG_DATA_HOME/gpuctl/jobs/ID)")->check(nonempty_arg());
+    sub->add_option("--accelerator", o->accelerator, "Kaggle machine shape, e.g. NvidiaTeslaT4")->check(nonempty_arg());
     sub->add_option("--dataset", o->datasets, "Kaggle: a dataset OWNER/SLUG to attach (repeatable)");
     sub->add_flag("--internet", o->internet, "Kaggle: give the run internet access");
     sub->add_option("args", o->args, "after --: the program and its arguments, or the script's");
@@ -257,7 +257,9 @@ register_job(CLI::App& app, Registry& r)
       auto n = parse_job_id(*id);
       auto db = ctx.open(store::Access::write_existing);
       auto res = sched::cancel(db, n, ctx.now());
-      if (res.runs_on) {
+      if (res.already) {
+        ctx.note(fmt::format("job {}: cancel already requested", n));
+      } else if (res.runs_on) {
         ctx.warn(fmt::format("job {} runs on Kaggle, which cannot stop a run: it runs until it "
                              "ends or reaches its session timeout; gpuctl marks it cancelled then",
                              n));
@@ -265,6 +267,7 @@ register_job(CLI::App& app, Registry& r)
       if (ctx.json()) {
         auto vs = views(ctx, db, {store::require_job(db.sql(), n)}, false);
         ctx.print_json(to_json(vs.front()));
+      } else if (res.already) {
       } else if (res.stop_requested) {
         ctx.note(fmt::format("job {}: stop requested; the next tick stops the run", n));
       } else if (!res.runs_on) {
@@ -362,7 +365,7 @@ register_events(CLI::App& app, Registry& r)
     std::string since, type, job, worker, older_than;
   };
   auto o = std::make_shared<Opts>();
-  sub->add_option("--since", o->since, "only events at or after this time");
+  sub->add_option("--since", o->since, "only events at or after this time")->check(nonempty_arg());
   sub->add_option("--type", o->type, "only events of this type, e.g. job.dispatch");
   sub->add_option("--job", o->job, "only events about this job");
   sub->add_option("--worker", o->worker, "only events about this worker");

@@ -164,16 +164,21 @@ register_schedule(CLI::App& app, Registry& r)
   auto* o_watch = sub->add_flag("--watch", o->watch, "run ticks until SIGINT/SIGTERM");
   o_once->excludes(o_watch);
   o_strategy->excludes(o_once)->excludes(o_watch);
-  sub->add_option("--tick", o->tick, "--watch: time between ticks (default scheduler.tick)");
+  sub->add_option("--tick", o->tick, "--watch: time between ticks (default scheduler.tick)")
+      ->check(nonempty_arg())
+      ->excludes(o_once);
   sub->add_flag("--dry-run", o->dry_run, "--once/--watch: print what a tick would do, write nothing");
   sub->add_option("--notify", o->notify,
                   "--once/--watch: run CMD with a reminder as $1 (e.g. 'notify-send gpuctl \"$1\"')");
-  sub->add_option("--from", o->from, "start of the horizon (default now)");
-  sub->add_option("--days", o->days, "length of the horizon in days (default 7)")->check(whole_arg());
-  sub->add_option("--keep", o->keep, "economy: GPUs to keep online")->check(whole_arg());
-  sub->add_option("--format", o->format, "table | gantt | json | ics (default table)");
-  sub->add_option("--providers", o->providers, "only these providers, comma-separated");
-  sub->add_flag("--save", o->save, "store the plan as the active one (the scheduler follows it)");
+  auto* o_from = sub->add_option("--from", o->from, "start of the horizon (default now)");
+  auto* o_days = sub->add_option("--days", o->days, "length of the horizon in days (default 7)")->check(whole_arg());
+  auto* o_keep = sub->add_option("--keep", o->keep, "economy: GPUs to keep online")->check(whole_arg());
+  auto* o_format = sub->add_option("--format", o->format, "table | gantt | json | ics (default table)");
+  auto* o_prov = sub->add_option("--providers", o->providers, "only these providers, comma-separated");
+  auto* o_save = sub->add_flag("--save", o->save, "store the plan as the active one (the scheduler follows it)");
+  for (auto* planning : {o_from, o_days, o_keep, o_format, o_prov, o_save}) {
+    planning->excludes(o_once)->excludes(o_watch);
+  }
   r.on(sub, [=](Context& ctx) {
     if (o->once || o->watch) {
       return run_scheduler(ctx, o->watch, o->tick, o->dry_run, o->notify);

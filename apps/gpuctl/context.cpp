@@ -243,6 +243,31 @@ whole_arg()
   return v;
 }
 
+const CLI::Validator&
+signed_whole_arg()
+{
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        std::string_view d = s;
+        if (!d.empty() && d.front() == '-') {
+          d.remove_prefix(1);
+        }
+        bool ok = !d.empty() && d.size() <= 9 && d.find_first_not_of("0123456789") == std::string_view::npos &&
+                  (d.size() == 1 || d.front() != '0');
+        return ok ? std::string() : "expected a whole number such as 5 or -5, got '" + s + "'";
+      },
+      "INT");
+  return v;
+}
+
+const CLI::Validator&
+nonempty_arg()
+{
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string { return s.empty() ? "must not be empty" : ""; }, "TEXT");
+  return v;
+}
+
 std::string
 local_or_dash(Context& ctx, const std::optional<Instant>& t)
 {

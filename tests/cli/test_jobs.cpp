@@ -238,7 +238,16 @@ TEST_CASE("job show says why a job waits, and bad job input writes nothing")
            {"job", "show", "abc"},
            {"job", "show", "999"},
            {"job", "list", "--state", "done"},
-           {"schedule", "--once", "--tick", "0s"}}) {
+           {"schedule", "--once", "--tick", "0s"},
+           {"schedule", "--once", "--keep", "2"},
+           {"schedule", "--watch", "--save"},
+           {"job", "submit", "--command", "ls", "--dataset", "a/b"},
+           {"job", "submit", "--command", "ls", "--priority", "0x10"},
+           {"job", "submit", "--command", "ls", "--priority", "+5"},
+           {"job", "submit", "--command", "ls", "--timeout", ""},
+           {"job", "submit", "--command", "ls", "--name", ""},
+           {"job", "submit", "--script", f.cli.dir().path(), "--provider", "kaggle"},
+           {"job", "submit", "--worker", "A1", "--script", f.cli.dir() / "train.py", "--gpu", "A100"}}) {
     auto r = f.cli.run(bad);
     CAPTURE(bad);
     CAPTURE(r.err);

@@ -155,6 +155,28 @@ std::vector<QuotaSync> sync_quota(store::Database& db, Env& e, const std::string
 
 namespace gpuctl::cloud {
 
+/// What `gpuctl wake` may change when it has to rent again.
+struct RerentOptions {
+  std::optional<std::string> gpu;    ///< model; default the saved one
+  std::optional<std::string> region; ///< two-letter country code; default the saved one
+  std::optional<double> max_price;   ///< USD/h; default the saved max
+  bool destroy_old = false;          ///< destroy the old instance (its disk is lost)
+};
+struct RerentResult {
+  store::WorkerRow worker;
+  std::int64_t offer_id = 0;
+  std::int64_t old_instance = 0;  ///< 0 when the worker had none
+  std::int64_t new_instance = 0;
+  double price_usd_per_hour = 0;
+  bool old_destroyed = false;
+};
+/// Rents the cheapest offer matching the worker's saved spec and `o` (same GPU model, at least
+/// the GPU count, the disk, at least the saved reliability, the region if saved, at most the max
+/// $/h), creates the instance with the same image/disk/onstart/env and the next label generation
+/// (exactly once, like rent), and re-points the worker. The old instance is left as it is unless
+/// `destroy_old`. Error(conflict) when no offer matches or max_usd_per_day would be exceeded.
+RerentResult rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions& o);
+
 /// `offers rent --wait`: polls the worker's instance (show call every 5 s through the sleeper)
 /// until it runs, up to `[providers.vast] start_timeout`; updates the worker's state. Throws
 /// Error(failure) naming the instance's status when it is not running by then.

@@ -668,4 +668,111 @@ wait_until_online(store::Database& db, Env& e, const std::string& name)
                           t.instance_id, name, last, limit.count()));
 }
 
+RerentResult
+rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions& o)
+{
+  auto w = store::require_worker(db.sql(), name);
+  if (w.provider != "vast") {
+    throw_usage("worker '{}' is a {} worker; wake applies to vast workers", name, w.provider);
+  }
+  auto account = store::require_account(db.sql(), w.account);
+  auto c = vast_client(db, e, account);
+  json spec = json::parse(w.spec_json, nullptr, false);
+  if (!spec.is_object() || spec.value("image", "").empty()) {
+    throw_usage("worker '{}' has no saved instance spec (image, disk): it was not rented by "
+                "gpuctl, so it cannot be recreated",
+                name);
+  }
+  RerentResult out;
+  out.old_instance = w.provider_ref ? std::stoll(*w.provider_ref) : 0;
+  // An earlier re-rent that died after its intent: finish it instead of renting another.
+  for (const auto& intent : store::open_intents_of_worker(db.sql(), w.id)) {
+    if (intent.kind == "rent") {
+      json d = json::parse(intent.detail_json, nullptr, false);
+      std::int64_t offer = d.is_object() ? d.value("offer_id", std::int64_t{0}) : 0;
+      auto r = finish_rent(db, e, c, w, intent, offer, w.price_usd_per_hour.value_or(0));
+      out.worker = r.worker;
+      out.offer_id = offer;
+      out.new_instance = r.instance_id;
+      out.price_usd_per_hour = r.price_usd_per_hour;
+      out.old_instance = d.is_object() ? d.value("old_instance", std::int64_t{0}) : 0;
+      return out;
+    }
+  }
+  vast::OfferQuery q;
+  q.gpu = o.gpu ? *o.gpu : spec.value("gpu", w.gpu);
+  std::string region = o.region ? *o.region : spec.value("region", std::string());
+  if (auto comma = region.rfind(", "); comma != std::string::npos) {
+    region = region.substr(comma + 2); // "Texas, US" → "US"
+  }
+  if (region.size() == 2) {
+    q.regions = {region};
+  }
+  if (spec.contains("reliability") && spec["reliability"].is_number()) {
+    q.min_reliability = spec["reliability"].get<double>();
+  }
+  double saved_max = spec.value("max_usd_per_hour", 0.0);
+  if (o.max_price || saved_max > 0) {
+    q.max_price = o.max_price ? *o.max_price : saved_max;
+  }
+  q.disk_gb = spec.value("disk_gb", 16.0);
+  q.limit = 50;
+  const int count = std::max(1, spec.value("num_gpus", w.gpu_count));
+  std::optional<vast::Offer> pick;
+  for (const auto& offer : c.search_offers(q)) {
+    if (offer.num_gpus >= count && (!offer.disk_gb || *offer.disk_gb >= q.disk_gb)) {
+      pick = offer;
+      break;
+    }
+  }
+  if (!pick) {
+    throw_conflict("no vast.ai offer matches worker '{}' ({} × {}{}{}, {:.0f} GB disk); widen "
+                   "--gpu, --region or --max-price",
+                   name, count, *q.gpu, q.regions.empty() ? "" : " in " + q.regions.front(),
+                   q.max_price ? fmt::format(", ≤ ${:.3f}/h", *q.max_price) : std::string(),
+                   q.disk_gb);
+  }
+  double price = pick->price_usd_per_hour.value_or(0);
+  check_daily_budget(db, e, account, price, "re-renting '" + name + "'");
+  Instant now = e.clock.now();
+  auto [worker, intent] = db.write([&] {
+    auto cur = store::require_worker(db.sql(), name);
+    json s = json::parse(cur.spec_json);
+    int generation = s.value("generation", 1) + 1;
+    s["generation"] = generation;
+    s["offer_id"] = pick->id;
+    s["gpu"] = pick->gpu;
+    s["num_gpus"] = pick->num_gpus;
+    s["region"] = pick->region;
+    store::set_worker_spec(db.sql(), cur.id, s.dump());
+    if (auto open = store::open_session_of_worker(db.sql(), cur.id)) {
+      store::close_session(db.sql(), open->id, now, "re-rented");
+    }
+    store::detach_instance(db.sql(), cur.id, pick->gpu, price);
+    store::IntentRow in;
+    in.kind = "rent";
+    in.worker_id = cur.id;
+    in.key = vast::instance_label(cur.id, generation);
+    in.created_at = now;
+    in.detail_json = json{{"offer_id", pick->id}, {"old_instance", out.old_instance}}.dump();
+    in.id = store::insert_intent(db.sql(), in);
+    return std::pair{store::require_worker(db.sql(), name), in};
+  });
+  failpoint("rent-before-create");
+  auto r = finish_rent(db, e, c, worker, intent, pick->id, price);
+  out.worker = r.worker;
+  out.offer_id = pick->id;
+  out.new_instance = r.instance_id;
+  out.price_usd_per_hour = price;
+  if (o.destroy_old && out.old_instance > 0) {
+    c.destroy_instance(out.old_instance);
+    out.old_destroyed = true;
+    db.write([&] {
+      store::insert_event(db.sql(), e.clock.now(), "destroy", w.id, "the old instance (--destroy-old)",
+                          json{{"instance_id", out.old_instance}}.dump());
+    });
+  }
+  return out;
+}
+
 } // namespace gpuctl::cloud

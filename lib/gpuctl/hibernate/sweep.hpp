@@ -37,9 +37,24 @@ SweepReport sweep(store::Database& db, cloud::Env& e, bool dry_run);
 /// vast or not running.
 store::WorkerRow hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker);
 
-/// `gpuctl wake WORKER`: starts a hibernated or stopped vast worker (refused with Error(conflict)
-/// when max_usd_per_day would be exceeded), records the wake (its grace starts now) and an event.
-store::WorkerRow wake(store::Database& db, cloud::Env& e, const std::string& worker);
+/// `gpuctl wake WORKER` options.
+struct WakeOptions {
+  cloud::RerentOptions rerent; ///< used when it has to rent again
+  bool wait = false;           ///< poll until it runs (show calls through the sleeper)
+};
+struct WakeResult {
+  store::WorkerRow worker;
+  bool started = false;      ///< its stopped instance was started
+  std::optional<cloud::RerentResult> rerented; ///< a new instance (the disk did not come along)
+  Seconds took{0};           ///< --wait: how long until it ran (wall clock through the sleeper)
+};
+/// Wakes a hibernated or stopped vast worker: starts its instance (refused with Error(conflict)
+/// when max_usd_per_day would be exceeded) and records the wake (its grace starts now). When the
+/// instance was destroyed, or a start sits in "scheduling" past `[providers.vast] start_timeout`
+/// (its GPUs were rented away, spec §6), it rents a matching offer instead (cloud::rerent); the
+/// old instance is left stopped unless `rerent.destroy_old`.
+WakeResult wake(store::Database& db, cloud::Env& e, const std::string& worker,
+                const WakeOptions& o);
 
 /// The sweep lock (DESIGN §3): flock on `<db>.sweep.lock`, non-blocking; Error(conflict) when
 /// another sweep holds it.

@@ -238,6 +238,7 @@ job_json(const store::JobRow& j, const std::string& provider, const std::string&
   o["exit_code"] = j.exit_code ? json(*j.exit_code) : json(nullptr);
   o["output_dir"] = output_dir;
   o["why_queued"] = why_queued ? json(*why_queued) : json(nullptr);
+  o["cancel_requested"] = j.cancel_requested;
   return o;
 }
 

@@ -50,7 +50,8 @@ nlohmann::ordered_json status_json(const fleet::PoolStatus& s);
 nlohmann::ordered_json config_json(const config::Config& cfg);
 
 /// job: {"id","name","state","priority","attempts","max_attempts","worker","provider",
-/// "submitted","started","ended","timeout_s","exit_code","output_dir","why_queued"}; `provider`
+/// "submitted","started","ended","timeout_s","exit_code","output_dir","why_queued",
+/// "cancel_requested"}; `provider`
 /// is the worker's (or the job's --provider constraint), `why_queued` null unless queued.
 nlohmann::ordered_json job_json(const store::JobRow& j, const std::string& provider,
                                 const std::string& output_dir,

@@ -118,14 +118,20 @@ submit(store::Database& db, const SubmitRequest& r, const std::string& jobs_root
       throw_usage("--{} needs a file", spec.kind);
     }
     std::error_code ec;
-    if (!fs::is_regular_file(spec.file, ec)) {
+    if (!fs::exists(spec.file, ec)) {
       throw_usage("no such file: {}", spec.file);
+    }
+    if (!fs::is_regular_file(spec.file, ec)) {
+      throw_usage("{} is not a regular file", spec.file);
     }
     if (spec.kind == "notebook") {
       std::ifstream in(spec.file);
       json nb = json::parse(in, nullptr, false);
-      if (!nb.is_object() || !nb.contains("cells")) {
-        throw_usage("{} is not a Jupyter notebook (no \"cells\")", spec.file);
+      if (!nb.is_object() || !nb.contains("cells") || !nb["cells"].is_array()) {
+        throw_usage("{} is not a Jupyter notebook (no \"cells\" list)", spec.file);
+      }
+      if (!spec.input_dir.empty()) {
+        throw_usage("--input goes with ssh and vast.ai jobs; a notebook runs on Kaggle");
       }
     }
     spec.file = absolute(spec.file);
@@ -178,8 +184,12 @@ submit(store::Database& db, const SubmitRequest& r, const std::string& jobs_root
       if (kaggle_options && w.provider != "kaggle") {
         why_not = "--accelerator, --dataset and --internet are Kaggle options";
       }
-    } else if (!spec.provider.empty()) {
-      why_not = cannot_run(spec.provider, spec);
+      if (!spec.gpu.empty() && w.gpu != spec.gpu) {
+        why_not = fmt::format("worker '{}' has a {} GPU, not {}", w.name,
+                              w.gpu.empty() ? "unknown" : w.gpu, spec.gpu);
+      }
+    } else if (!spec.provider.empty() || kaggle_options) {
+      why_not = cannot_run(spec.provider.empty() ? "kaggle" : spec.provider, spec);
     } else if (cannot_run("kaggle", spec) != "" && cannot_run("ssh", spec) != "") {
       why_not = "no provider runs it";
     }
@@ -246,8 +256,6 @@ cancel(store::Database& db, std::int64_t id, Instant now)
       r.job = j;
       return r;
     }
-    j.cancel_requested = true;
-    store::update_job(db.sql(), j);
     std::string provider;
     if (j.worker_id) {
       SQLite::Statement q(db.sql(), "SELECT provider FROM workers WHERE id = ?");
@@ -258,6 +266,13 @@ cancel(store::Database& db, std::int64_t id, Instant now)
     }
     r.runs_on = provider == "kaggle";
     r.stop_requested = !r.runs_on;
+    if (j.cancel_requested) {
+      r.job = j; // already requested: nothing more to write
+      r.already = true;
+      return r;
+    }
+    j.cancel_requested = true;
+    store::update_job(db.sql(), j);
     store::insert_job_event(db.sql(), now, "job.cancel-requested", j.id, j.worker_id,
                             r.runs_on ? "Kaggle cannot stop a run: it runs until it ends or times out"
                                       : "the next tick stops the run");

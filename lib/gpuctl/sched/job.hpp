@@ -65,6 +65,7 @@ struct CancelResult {
   /// it ends when it completes or reaches its session timeout.
   bool runs_on = false;
   bool stop_requested = false; ///< an ssh/vast run: the next tick stops it
+  bool already = false;        ///< the cancel was requested before: nothing written
 };
 /// Cancels a job: a queued one at once; a dispatched or running one is marked for the next tick
 /// (ssh and vast runs are killed there; a Kaggle run cannot be stopped and runs on until it ends

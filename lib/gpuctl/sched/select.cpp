@@ -131,14 +131,14 @@ select(const std::vector<JobNeed>& jobs, std::vector<WorkerView> workers,
       }
       ++matching;
       std::optional<Reason> r;
-      if (!w.enabled) {
+      if (!job.runnable_on.count(w.provider)) {
+        r = r_cannot_run;
+      } else if (!w.enabled) {
         r = r_disabled;
       } else if (!w.online) {
         r = r_offline;
       } else if (w.busy) {
         r = r_busy;
-      } else if (!job.runnable_on.count(w.provider)) {
-        r = r_cannot_run;
       } else if (!w.in_slot) {
         r = r_outside_slot;
       }

@@ -267,6 +267,12 @@ private:
       } catch (const Error& e) {
         error(e.what());
       }
+      std::set<std::string> seen_errors;
+      for (const auto& [id, h] : health) {
+        if (!h.reached && !h.error.empty() && seen_errors.insert(h.error).second) {
+          error(h.error); // once per distinct cause (one per account or host)
+        }
+      }
       db().write([&] {
         for (const auto& w : ws) {
           auto it = health.find(w.id);

@@ -81,6 +81,18 @@ observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObserva
 }
 
 void
+detach_instance(SQLite::Database& db, std::int64_t worker_id, const std::string& gpu,
+                double price_usd_per_hour)
+{
+  SQLite::Statement q(db, "UPDATE workers SET provider_ref = NULL, host = NULL, state = 'starting', "
+                          "gpu = ?, price_usd_per_hour = ? WHERE id = ?");
+  q.bind(1, gpu);
+  q.bind(2, price_usd_per_hour);
+  q.bind(3, worker_id);
+  q.exec();
+}
+
+void
 set_worker_instance(SQLite::Database& db, std::int64_t worker_id, const std::string& ref)
 {
   SQLite::Statement q(db, "UPDATE workers SET provider_ref = ? WHERE id = ?");

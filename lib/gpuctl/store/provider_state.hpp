@@ -43,6 +43,10 @@ struct WorkerObservation {
 void observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObservation& o);
 /// Sets a worker's instance id (provider_ref).
 void set_worker_instance(SQLite::Database& db, std::int64_t worker_id, const std::string& ref);
+/// Forgets a worker's instance before it is re-rented: no provider_ref or host, state starting,
+/// the new offer's GPU model and $/h.
+void detach_instance(SQLite::Database& db, std::int64_t worker_id, const std::string& gpu,
+                     double price_usd_per_hour);
 /// Replaces a worker's spec_json.
 void set_worker_spec(SQLite::Database& db, std::int64_t worker_id, const std::string& spec_json);
 
