@@ -171,8 +171,8 @@ struct RerentResult {
   bool old_destroyed = false;
 };
 /// Rents the cheapest offer matching the worker's saved spec and `o` (same GPU model, at least
-/// the GPU count, the disk, at least the saved reliability, the region if saved, at most the max
-/// $/h), creates the instance with the same image/disk/onstart/env and the next label generation
+/// the GPU count, the disk, at least the saved reliability, the region when `o.region` is given,
+/// at most the saved max $/h: the rent's --max-price, else the price it was rented at), creates the instance with the same image/disk/onstart/env and the next label generation
 /// (exactly once, like rent), and re-points the worker. The old instance is left as it is unless
 /// `destroy_old`. Error(conflict) when no offer matches or max_usd_per_day would be exceeded.
 RerentResult rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions& o);

@@ -701,11 +701,10 @@ rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions
   }
   vast::OfferQuery q;
   q.gpu = o.gpu ? *o.gpu : spec.value("gpu", w.gpu);
-  std::string region = o.region ? *o.region : spec.value("region", std::string());
-  if (auto comma = region.rfind(", "); comma != std::string::npos) {
-    region = region.substr(comma + 2); // "Texas, US" → "US"
-  }
-  if (region.size() == 2) {
+  // The region only when asked for (or saved as a constraint): where the first offer happened
+  // to be is not a requirement.
+  std::string region = o.region ? *o.region : spec.value("region_constraint", std::string());
+  if (!region.empty()) {
     q.regions = {region};
   }
   if (spec.contains("reliability") && spec["reliability"].is_number()) {
