@@ -274,6 +274,13 @@ TEST_CASE("hibernate-sweep: with --delete-after 30m the hibernated instance is d
   // idle_detected, hibernated, deleted are all in the worker's events.
   CHECK(h.events("idle_detected").size() == 1);
   CHECK(h.events("hibernated").size() == 1);
+  // Stopped (and billed for storage) from 08:14 until the destroy at 08:44, not until now.
+  auto s = h.cli.ok({"hibernate", "stats", "--json"}).json();
+  CHECK(s["instances"]["deleted"] == 1);
+  CHECK(s["instances"]["hibernated"] == 0);
+  CHECK(s["hibernated_hours"].get<double>() == doctest::Approx(0.5));
+  CHECK(s["saved_usd"].get<double>() > 0);
+  CHECK(s["storage_usd"].get<double>() <= 0.5 * h.price);
 }
 
 TEST_CASE("hibernate-sweep: an instance that vanished is confirmed by one show call and marked deleted")
@@ -506,7 +513,8 @@ TEST_CASE("hibernate-sweep: a failed listing decides nothing and the next sweep 
       {"a failed page 2", "status", {{"status", 500}}, 1},
   };
   for (const auto& f : faults) {
-    CAPTURE(f.name);
+    const std::string fault_name = f.name;
+    CAPTURE(fault_name);
     Hib h(f.skip ? 30 : 0);
     h.three_idle_sweeps();
     h.minute(14);
@@ -545,7 +553,8 @@ TEST_CASE("hibernate-sweep: a failed stop call leaves the worker running and the
       {"timeout", "delay", {{"delay_ms", 1500}}},
   };
   for (const auto& f : faults) {
-    CAPTURE(f.name);
+    const std::string fault_name = f.name;
+    CAPTURE(fault_name);
     Hib h;
     h.three_idle_sweeps();
     h.minute(14);
@@ -554,10 +563,15 @@ TEST_CASE("hibernate-sweep: a failed stop call leaves the worker running and the
     CAPTURE(r.err);
     CHECK(r.code == 3);
     std::string st = h.state();
-    // Either the stop did not happen (it is still running) or the fake carried it out.
-    if (h.instance_status() == "running") {
+    // Either the stop did not happen (it still runs) or the fake carried it out (a delay or a
+    // garbled answer: the call is performed, only its answer is lost).
+    const bool carried_out = h.instance_status() == "stopped";
+    CHECK(carried_out == (std::string(f.mode) != "status"));
+    if (!carried_out) {
       CHECK((st == "idle" || st == "online"));
     }
+    const int stops_before = h.state_calls("stopped");
+    CHECK(stops_before >= 1);
     h.minute(15);
     auto next = h.sweep();
     CAPTURE(next.err);
@@ -567,13 +581,24 @@ TEST_CASE("hibernate-sweep: a failed stop call leaves the worker running and the
     const json s = h.sessions();
     REQUIRE(s.size() == 1);
     CHECK(s[0]["reason"] == "hibernated");
-    // 2 attempts in the failed sweep (the fake carries out a delayed or malformed one, not a
-    // status fault); a stop the fake carried out is not sent again.
-    const bool performed = std::string(f.mode) != "status";
-    CHECK(h.state_calls("stopped") == (performed ? 2 : 3));
+    // A stop the fake carried out is not sent again; one that did not happen is sent once more.
+    CHECK(h.state_calls("stopped") == stops_before + (carried_out ? 0 : 1));
+    CHECK(h.events("stop").size() == 1); // one stop recorded, by the sweep or from the listing
+    CHECK(h.events("hibernated").size() == (carried_out ? 0 : 1));
+    // Hibernated since the stop that took effect: 08:14 when the fake carried out the failed
+    // call, else 08:15. delete_after counts from then (no leftover intent moves it).
+    const int since = carried_out ? 14 : 15;
+    CHECK(s[0]["ended"] == (carried_out ? "2026-11-30T08:14:00Z" : "2026-11-30T08:15:00Z"));
+    h.cli.ok({"hibernate", "config", "v1", "--delete-after", "30m"});
     h.minute(16);
     h.sweep_ok();
     CHECK(h.state() == "hibernated");
+    h.minute(since + 29);
+    h.sweep_ok();
+    CHECK(h.state() == "hibernated");
+    h.minute(since + 30);
+    h.sweep_ok();
+    CHECK(h.state() == "deleted");
   }
 }
 
@@ -638,7 +663,8 @@ TEST_CASE("hibernate-sweep --dry-run lists and writes nothing")
 {
   Hib h;
   h.three_idle_sweeps();
-  h.minute(14);
+  // It decides from the samples recorded (11, 12, 13): idle for 2m, enough once idle_for is 2m.
+  h.cli.ok({"hibernate", "config", "v1", "--idle-for", "2m"});
   h.fake.clear_log();
   const auto before = file_hash(h.cli.db_path());
   const auto before_wal = file_hash(h.cli.db_path() + "-wal");
