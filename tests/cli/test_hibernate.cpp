@@ -791,3 +791,43 @@ TEST_CASE("hibernate config and schedule: bad input exits 2 with one line and wr
   CHECK(cfg["idle_below"] == 5.0);
   CHECK(cfg["delete_after_s"].is_null());
 }
+
+TEST_CASE("hibernate schedule: a scheduled sleep or wake whose call fails is done by the next sweep")
+{
+  Hib h;
+  h.util(50.0);
+  h.cli.ok({"hibernate", "schedule", "v1", "--wake", "09:00", "--sleep", "08:30", "--tz", "UTC"});
+  h.minute(29);
+  h.sweep_ok();
+  CHECK(h.state() == "online");
+  h.minute(30);
+  h.fake.fault("PUT /api/v0/instances/*/", "status", 2, {{"status", 500}});
+  auto r = h.sweep();
+  CAPTURE(r.err);
+  CHECK(r.code == 3);
+  CHECK(h.instance_status() == "running");
+  CHECK(h.state() == "online");
+  h.minute(31);
+  json rep = h.sweep_ok();
+  CHECK(actions_of(rep) == "sleep");
+  CHECK(h.state() == "hibernated");
+  CHECK(h.state_calls("stopped") == 3); // 2 refused, 1 done
+  CHECK(h.sessions()[0]["reason"] == "hibernated");
+  h.minute(60);
+  h.fake.fault("PUT /api/v0/instances/*/", "status", 2, {{"status", 500}});
+  r = h.sweep();
+  CAPTURE(r.err);
+  CHECK(r.code == 3);
+  CHECK(h.state() == "hibernated");
+  CHECK(h.instance_status() == "stopped");
+  h.minute(61);
+  rep = h.sweep_ok();
+  CHECK(actions_of(rep) == "wake");
+  CHECK(h.state_calls("running") == 3);
+  CHECK(h.events("woke").size() == 1);
+  h.minute(62);
+  rep = h.sweep_ok();
+  CHECK(actions_of(rep) == "");
+  CHECK(h.state_calls("running") == 3);
+  CHECK(h.state() == "online");
+}

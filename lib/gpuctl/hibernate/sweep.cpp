@@ -186,6 +186,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
     DisplayZone zone = DisplayZone::resolve(row->tz);
     Instant last = row->last_checked_at.value_or(now - e.cfg.get_duration("hibernate.sweep_interval"));
     Due d = due(s, zone, last, now);
+    bool retry = false; // a provider error: keep last_checked_at so the next sweep does it
     if (d.wake && (w.state == "hibernated" || w.state == "offline")) {
       std::string reason = fmt::format("wake time {} {} (schedule)", clock_text(*s.wake_min), row->tz);
       rep.actions.push_back({w.name, "wake", reason});
@@ -202,6 +203,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
           });
         } catch (const Error& err) {
           rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+          retry = err.kind() == ErrorKind::provider;
         }
       }
     } else if (d.sleep && running_state(w.state)) {
@@ -220,11 +222,12 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
             hibernate_worker(db, e, w.name, reason, json::array());
           } catch (const Error& err) {
             rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+            retry = err.kind() == ErrorKind::provider;
           }
         }
       }
     }
-    if (!dry_run) {
+    if (!dry_run && !retry) {
       db.write([&] {
         auto r = *row;
         r.last_checked_at = now;
