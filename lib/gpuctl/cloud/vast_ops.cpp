@@ -411,8 +411,17 @@ sync_workers(store::Database& db, Env& e, const std::string& only, bool adopt)
         // (killed between the call and the commit): the listing shows the outcome, so it is
         // completed here with the reason its intent carried, and never sent again.
         for (const auto& intent : store::open_intents_of_worker(db.sql(), w.id)) {
+          json d = json::parse(intent.detail_json, nullptr, false);
+          if (intent.kind == "stop" && running && d.is_object() && d.value("maybe_delivered", false)) {
+            // A hibernation stop whose call failed but may have been carried out: the instance
+            // still runs, so it was not; left open it would close a later hibernation at its time.
+            store::confirm_intent(db.sql(), intent.id, now,
+                                  json{{"failed", "the listing shows the instance running: the "
+                                                  "stop did not happen"}}
+                                      .dump());
+            continue;
+          }
           if ((intent.kind == "stop" && !running) || (intent.kind == "start" && running)) {
-            json d = json::parse(intent.detail_json, nullptr, false);
             std::string reason = d.is_object() ? d.value("close_reason", std::string("stopped"))
                                                : std::string("stopped");
             store::confirm_intent(db.sql(), intent.id, now,

@@ -21,17 +21,23 @@ stats(store::Database& db, std::optional<Instant> since, Instant now)
     else if (w.state == "deleted") ++s.deleted;
   }
   // Each hibernation: a session ended as "hibernated", stopped until the next session of that
-  // worker (a wake) or now.
+  // worker (a wake), its destroy (a deleted worker's last observation: no instance, no storage
+  // billed from then on) or now.
   SQLite::Statement q(db.sql(),
                       "SELECT s.worker_id, s.ended_at, COALESCE(s.price_usd_per_hour, 0), "
                       "(SELECT MIN(n.started_at) FROM sessions n WHERE n.worker_id = s.worker_id "
-                      " AND n.started_at >= s.ended_at) "
+                      " AND n.started_at >= s.ended_at), "
+                      "(SELECT w.last_seen_at FROM workers w WHERE w.id = s.worker_id "
+                      " AND w.state = 'deleted') "
                       "FROM sessions s WHERE s.end_reason = 'hibernated' AND s.ended_at IS NOT NULL "
                       "ORDER BY s.ended_at");
   while (q.executeStep()) {
     Instant stopped{std::chrono::seconds{q.getColumn(1).getInt64()}};
     Instant until = q.getColumn(3).isNull() ? now
                                             : Instant{std::chrono::seconds{q.getColumn(3).getInt64()}};
+    if (!q.getColumn(4).isNull()) {
+      until = std::min(until, Instant{std::chrono::seconds{q.getColumn(4).getInt64()}});
+    }
     if (!s.since || stopped < *s.since) {
       if (!since) {
         s.since = stopped;

@@ -6,6 +6,7 @@
 #include "gpuctl/core/time.hpp"
 #include "gpuctl/hibernate/idle.hpp"
 #include "gpuctl/hibernate/wake_schedule.hpp"
+#include "gpuctl/net/caller.hpp"
 #include "gpuctl/store/hibernation.hpp"
 #include "gpuctl/store/jobs.hpp"
 #include "gpuctl/store/provider_state.hpp"
@@ -82,6 +83,27 @@ hibernate_worker(store::Database& db, cloud::Env& e, const std::string& name,
   });
   try {
     cloud::stop_worker(db, e, name, "hibernated");
+  } catch (const net::CallError& err) {
+    db.write([&] {
+      auto w = store::require_worker(db.sql(), name);
+      if (w.state == "stopping") {
+        store::set_worker_state(db.sql(), w.id, before, w.last_seen_at.value_or(now));
+      }
+      if (err.maybe_delivered() && w.provider_ref) {
+        // The stop may have been carried out (a timeout, a 5xx, a garbled answer): its intent
+        // was settled as failed, so keep an open one, so that the next listing that shows the
+        // instance stopped completes the hibernation (session closed as "hibernated") and one
+        // that shows it running settles it (sync_workers).
+        store::IntentRow in;
+        in.kind = "stop";
+        in.worker_id = w.id;
+        in.key = *w.provider_ref;
+        in.created_at = now;
+        in.detail_json = json{{"close_reason", "hibernated"}, {"maybe_delivered", true}}.dump();
+        store::insert_intent(db.sql(), in);
+      }
+    });
+    throw;
   } catch (...) {
     db.write([&] {
       auto w = store::require_worker(db.sql(), name);
@@ -164,6 +186,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
     DisplayZone zone = DisplayZone::resolve(row->tz);
     Instant last = row->last_checked_at.value_or(now - e.cfg.get_duration("hibernate.sweep_interval"));
     Due d = due(s, zone, last, now);
+    bool retry = false; // a provider error: keep last_checked_at so the next sweep does it
     if (d.wake && (w.state == "hibernated" || w.state == "offline")) {
       std::string reason = fmt::format("wake time {} {} (schedule)", clock_text(*s.wake_min), row->tz);
       rep.actions.push_back({w.name, "wake", reason});
@@ -180,6 +203,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
           });
         } catch (const Error& err) {
           rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+          retry = err.kind() == ErrorKind::provider;
         }
       }
     } else if (d.sleep && running_state(w.state)) {
@@ -198,11 +222,12 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
             hibernate_worker(db, e, w.name, reason, json::array());
           } catch (const Error& err) {
             rep.errors.push_back(fmt::format("{}: {}", w.name, err.what()));
+            retry = err.kind() == ErrorKind::provider;
           }
         }
       }
     }
-    if (!dry_run) {
+    if (!dry_run && !retry) {
       db.write([&] {
         auto r = *row;
         r.last_checked_at = now;
