@@ -2,6 +2,8 @@
 // gpuctl offers search | rent (vast.ai).
 #include "app.hpp"
 
+#include "gpuctl/hibernate/watchdog.hpp"
+
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
@@ -141,6 +143,10 @@ register_offers(CLI::App& app, Registry& r)
         ->allow_extra_args(false);
     auto* o_max = sub->add_option("--max-price", *max_price, "refuse if the offer costs more USD/h")->check(decimal_arg());
     sub->add_flag("--wait", *wait, "wait until the instance runs (up to providers.vast.start_timeout)");
+    auto watchdog = std::make_shared<bool>(false);
+    sub->add_flag("--watchdog", *watchdog,
+                  "add the idle watchdog to the onstart: the instance stops itself when idle "
+                  "([hibernate] rules), even with your laptop off");
     r.on(sub, [=](Context& ctx) {
       if (o_onstart->count() > 0) {
         std::error_code ec;
@@ -163,6 +169,19 @@ register_offers(CLI::App& app, Registry& r)
         req->env[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
       if (o_max->count() > 0) req->max_price = *max_price;
+      if (*watchdog) {
+        // The instance-scoped key (CONTAINER_API_KEY) stops it; the user's key never goes there.
+        hibernate::WatchdogParams p;
+        p.idle_below = ctx.config().get_number("hibernate.idle_gpu_below");
+        p.idle_for = std::chrono::seconds(ctx.config().get_duration("hibernate.idle_for").count());
+        const char* url = std::getenv("GPUCTL_VAST_URL");
+        p.api_base = url != nullptr && *url != '\0' ? std::string(url)
+                                                    : ctx.config().get_string("providers.vast.base_url");
+        if (!req->onstart.empty() && req->onstart.back() != '\n') {
+          req->onstart += '\n';
+        }
+        req->onstart += hibernate::watchdog_onstart(p);
+      }
       if (req->disk_gb < 8) {
         throw_usage("--disk must be at least 8 GB (vast.ai's minimum), not {}", req->disk_gb);
       }

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "app.hpp"
 
+#include "gpuctl/core/duration.hpp"
+#include "gpuctl/hibernate/idle.hpp"
+#include "gpuctl/hibernate/wake_schedule.hpp"
+#include "gpuctl/store/hibernation.hpp"
+
 #include "gpuctl/fleet/fleet.hpp"
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/output/table.hpp"
@@ -153,10 +158,54 @@ register_worker(CLI::App& app, Registry& r)
     r.on(sub, [=](Context& ctx) {
       auto db = ctx.open(store::Access::read);
       auto w = fleet::show_worker(db, *name);
+      std::optional<hibernate::Rules> rules;
+      std::optional<store::HibernationRow> hib;
+      std::optional<store::ScheduleRow> sched;
+      if (w.provider == "vast") { // its idle rules (gpuctl hibernate config)
+        hib = store::hibernation_of(db.sql(), w.id);
+        rules = hibernate::effective_rules(hibernate::overrides_from_json_text(hib->config_json),
+                                           ctx.config());
+        sched = store::schedule_of(db.sql(), w.id);
+      }
       if (ctx.json()) {
-        ctx.print_json(output::worker_json(w, session_of(open_sessions_by_worker(ctx, db), w)));
+        auto j = output::worker_json(w, session_of(open_sessions_by_worker(ctx, db), w));
+        if (rules) {
+          nlohmann::ordered_json s = nullptr;
+          if (sched) {
+            s = {{"wake", sched->wake_min ? nlohmann::ordered_json(hibernate::clock_text(*sched->wake_min)) : nlohmann::ordered_json(nullptr)},
+                 {"sleep", sched->sleep_min ? nlohmann::ordered_json(hibernate::clock_text(*sched->sleep_min)) : nlohmann::ordered_json(nullptr)},
+                 {"tz", sched->tz},
+                 {"days", hibernate::days_text(static_cast<std::uint8_t>(sched->days))}};
+          }
+          j["hibernation"] = {{"enabled", rules->enabled},
+                              {"idle_below", rules->idle_below},
+                              {"idle_for_s", rules->idle_for.count()},
+                              {"grace_s", rules->grace.count()},
+                              {"delete_after_s", rules->delete_after ? nlohmann::ordered_json(rules->delete_after->count()) : nlohmann::ordered_json(nullptr)},
+                              {"hibernated_at", output::instant_json(hib->hibernated_at)},
+                              {"woke_at", output::instant_json(hib->woke_at)},
+                              {"schedule", s}};
+        }
+        ctx.print_json(j);
       } else {
         render_worker(ctx, w);
+        if (rules) {
+          std::cout << fmt::format(
+              "hibernation   {}, below {:g}% for {}, grace {}, delete after {}\n",
+              rules->enabled ? "on" : "off", rules->idle_below, format_duration(rules->idle_for),
+              format_duration(rules->grace),
+              rules->delete_after ? format_duration(*rules->delete_after) : std::string("never"));
+          if (hib->hibernated_at) {
+            std::cout << "hibernated    " << local_or_dash(ctx, hib->hibernated_at) << '\n';
+          }
+          if (sched) {
+            std::cout << fmt::format(
+                "schedule      wake {} sleep {} {} ({})\n",
+                sched->wake_min ? hibernate::clock_text(*sched->wake_min) : "-",
+                sched->sleep_min ? hibernate::clock_text(*sched->sleep_min) : "-",
+                hibernate::days_text(static_cast<std::uint8_t>(sched->days)), sched->tz);
+          }
+        }
       }
       return 0;
     });

@@ -123,3 +123,36 @@ TEST_CASE("wake of an instance stuck in scheduling re-rents after start_timeout 
   h.cli.ok({"worker", "sync"});
   CHECK(h.worker()["state"] == "online");
 }
+
+TEST_CASE("offers rent --watchdog puts the idle watchdog in the onstart, with no account key, and worker show gives the idle rules")
+{
+  FakeServer fake{"vast"};
+  Cli cli;
+  cli.env["GPUCTL_VAST_URL"] = fake.url();
+  cli.env["VAST_API_KEY"] = "TESTKEY";
+  cli.env["GPUCTL_NOW"] = at(k_start);
+  write_file(cli.dir() / "config.toml", "[providers.vast]\npace = \"0s\"\n");
+  cli.env["GPUCTL_CONFIG"] = cli.dir() / "config.toml";
+  cli.ok({"account", "add", "lab", "--provider", "vast"});
+  write_file(cli.dir() / "on.sh", "pip install -r requirements.txt");
+  auto offer = cli.ok({"offers", "search", "--gpu", "RTX_4090", "--limit", "1", "--json"}).json();
+  cli.ok({"offers", "rent", std::to_string(offer.at(0)["id"].get<long long>()), "--name", "v1",
+          "--account", "lab", "--image", "pytorch/pytorch", "--onstart", cli.dir() / "on.sh",
+          "--watchdog"});
+  const json st = fake.state();
+  std::string onstart = st["instances"][0]["onstart"];
+  CHECK(onstart.rfind("pip install -r requirements.txt\n", 0) == 0); // the user's own first
+  CHECK(onstart.find("CONTAINER_API_KEY") != std::string::npos);
+  CHECK(onstart.find("TESTKEY") == std::string::npos);
+  cli.ok({"hibernate", "config", "v1", "--idle-for", "5m", "--delete-after", "2h"});
+  cli.ok({"hibernate", "schedule", "v1", "--wake", "09:00", "--sleep", "18:00", "--tz",
+          "Europe/Berlin", "--days", "mon-fri"});
+  auto w = cli.ok({"worker", "show", "v1", "--json"}).json();
+  REQUIRE(w["hibernation"].is_object());
+  CHECK(w["hibernation"]["idle_for_s"] == 300);
+  CHECK(w["hibernation"]["delete_after_s"] == 7200);
+  CHECK(w["hibernation"]["idle_below"] == 5.0);
+  CHECK(w["hibernation"]["schedule"]["wake"] == "09:00");
+  CHECK(w["hibernation"]["schedule"]["days"] == "mon-fri");
+  CHECK(w["hibernation"]["schedule"]["tz"] == "Europe/Berlin");
+}
