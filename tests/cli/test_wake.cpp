@@ -156,3 +156,51 @@ TEST_CASE("offers rent --watchdog puts the idle watchdog in the onstart, with no
   CHECK(w["hibernation"]["schedule"]["days"] == "mon-fri");
   CHECK(w["hibernation"]["schedule"]["tz"] == "Europe/Berlin");
 }
+
+TEST_CASE("a wake time of 02:30 in America/New_York fires at the right instants on both 2026 DST days")
+{
+  FakeServer fake{"vast"};
+  Cli cli;
+  cli.env["GPUCTL_VAST_URL"] = fake.url();
+  cli.env["VAST_API_KEY"] = "TESTKEY";
+  cli.env["GPUCTL_TEST_SLEEP"] = "record";
+  write_file(cli.dir() / "config.toml", "[providers.vast]\npace = \"0s\"\n");
+  cli.env["GPUCTL_CONFIG"] = cli.dir() / "config.toml";
+  auto set = [&](const std::string& rfc3339, long long epoch) {
+    cli.env["GPUCTL_NOW"] = rfc3339;
+    fake.control("clock", {{"now", epoch}});
+  };
+  auto woke = [&]() {
+    return cli.ok({"events", "--worker", "v1", "--type", "woke", "--json"}).json().size();
+  };
+  set("2026-03-07T12:00:00Z", 1772884800);
+  cli.ok({"account", "add", "lab", "--provider", "vast"});
+  auto offer = cli.ok({"offers", "search", "--gpu", "RTX_4090", "--limit", "1", "--json"}).json();
+  cli.ok({"offers", "rent", std::to_string(offer.at(0)["id"].get<long long>()), "--name", "v1",
+          "--account", "lab", "--image", "pytorch/pytorch"});
+  set("2026-03-07T13:00:00Z", 1772888400);
+  cli.ok({"hibernate", "now", "v1"});
+  cli.ok({"hibernate", "schedule", "v1", "--wake", "02:30", "--tz", "America/New_York"});
+  // 2026-03-08: 02:00 EST jumps to 03:00 EDT, so 02:30 does not exist: it fires at the end of
+  // the gap, 03:00 EDT = 07:00Z.
+  set("2026-03-08T06:59:00Z", 1772953140);
+  cli.ok({"hibernate-sweep"});
+  CHECK(woke() == 0);
+  set("2026-03-08T07:00:00Z", 1772953200);
+  auto r = cli.ok({"hibernate-sweep"});
+  CHECK(r.out.find("wake") != std::string::npos);
+  CHECK(woke() == 1);
+  // 2026-11-01: 02:00 EDT falls back to 01:00 EST; 02:30 EST = 07:30Z, once.
+  set("2026-11-01T02:00:00Z", 1793498400);
+  cli.ok({"worker", "sync"});
+  cli.ok({"hibernate", "now", "v1"});
+  set("2026-11-01T07:29:00Z", 1793518140);
+  cli.ok({"hibernate-sweep"});
+  CHECK(woke() == 1); // the wake of 2026-10-31 02:30 fired while it was up: not applied now
+  set("2026-11-01T07:30:00Z", 1793518200);
+  cli.ok({"hibernate-sweep"});
+  CHECK(woke() == 2);
+  set("2026-11-01T08:30:00Z", 1793521800);
+  cli.ok({"hibernate-sweep"});
+  CHECK(woke() == 2);
+}

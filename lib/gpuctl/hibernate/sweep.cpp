@@ -186,6 +186,15 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
     DisplayZone zone = DisplayZone::resolve(row->tz);
     Instant last = row->last_checked_at.value_or(now - e.cfg.get_duration("hibernate.sweep_interval"));
     Due d = due(s, zone, last, now);
+    // A firing from before the worker got into its current state is stale (cron did not run for
+    // a while): a wake time that passed while it was still up does not wake it once hibernated.
+    auto hs = store::hibernation_of(db.sql(), w.id);
+    if (d.wake && d.wake_at && hs.hibernated_at && *d.wake_at < *hs.hibernated_at) {
+      d.wake = false;
+    }
+    if (d.sleep && d.sleep_at && hs.woke_at && *d.sleep_at < *hs.woke_at) {
+      d.sleep = false;
+    }
     bool retry = false; // a provider error: keep last_checked_at so the next sweep does it
     if (d.wake && (w.state == "hibernated" || w.state == "offline")) {
       std::string reason = fmt::format("wake time {} {} (schedule)", clock_text(*s.wake_min), row->tz);
