@@ -17,7 +17,8 @@ _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_marg
 _gpuctl_order_keys="price reliability score gpu_ram inet_down num_gpus dlperf cuda"
 _gpuctl_job_providers="kaggle ssh vast"
 _gpuctl_job_states="queued dispatched running succeeded failed cancelled lost"
-_gpuctl_event_types="job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent-failed"
+_gpuctl_event_types="job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config"
+_gpuctl_days="daily weekdays weekends mon-fri sat,sun mon tue wed thu fri sat sun"
 _gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
 _gpuctl_global_value_opts=" --db --config --tz "
 _gpuctl_policy_opts="--weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day"
@@ -43,9 +44,16 @@ _gpuctl_leaf_opts()
     "job submit") echo "--script --notebook --command --provider --worker --gpu --name --priority --max-attempts --timeout --input --output --accelerator --dataset --internet" ;;
     "job list") echo "--state" ;;
     "job logs") echo "-f --follow" ;;
-    events) echo "--since --type --job" ;;
+    events) echo "--since --type --job --worker" ;;
+    "events prune") echo "--older-than" ;;
+    hibernate-sweep) echo "--dry-run" ;;
+    "hibernate config") echo "--enable --disable --idle-below --idle-for --grace --delete-after" ;;
+    "hibernate schedule") echo "--wake --sleep --days --clear" ;; # --tz: a global option too
+    "hibernate watchdog") echo "--script" ;;
+    "hibernate stats") echo "--since" ;;
+    wake) echo "--wait --gpu --region --max-price --destroy-old" ;;
     "offers search") echo "--gpu --num-gpus --max-price --region --min-reliability --order --limit --disk --account" ;;
-    "offers rent") echo "--name --account --image --disk --onstart --env --max-price --wait" ;;
+    "offers rent") echo "--name --account --image --disk --onstart --env --max-price --wait --watchdog" ;;
     esac
 }
 
@@ -73,7 +81,13 @@ _gpuctl_takes_value()
         "job submit:--priority" | "job submit:--max-attempts" | "job submit:--timeout" | \
         "job submit:--input" | "job submit:--output" | "job submit:--accelerator" | \
         "job submit:--dataset" | "job list:--state" | \
-        "events:--since" | "events:--type" | "events:--job" | \
+        "events:--since" | "events:--type" | "events:--job" | "events:--worker" | \
+        "events prune:--older-than" | \
+        "hibernate config:--idle-below" | "hibernate config:--idle-for" | \
+        "hibernate config:--grace" | "hibernate config:--delete-after" | \
+        "hibernate schedule:--wake" | "hibernate schedule:--sleep" | "hibernate schedule:--days" | \
+        "hibernate stats:--since" | \
+        "wake:--gpu" | "wake:--region" | "wake:--max-price" | \
         "worker sync:--account" | \
         "offers search:--gpu" | "offers search:--num-gpus" | "offers search:--max-price" | \
         "offers search:--region" | "offers search:--min-reliability" | "offers search:--order" | \
@@ -251,7 +265,7 @@ _gpuctl()
         fi
         if [[ -z $cmd ]]; then
             cmd=$word
-        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session|offers|job)$ ]]; then
+        elif [[ -z $sub && $cmd =~ ^(config|account|worker|session|offers|job|hibernate|events)$ ]]; then
             sub=$word
         else
             ((npos++))
@@ -299,6 +313,8 @@ _gpuctl()
         --account) _gpuctl_reply "$(_gpuctl_names accounts)" "$value" ;;
         --worker) _gpuctl_reply "$(_gpuctl_names workers)" "$value" ;;
         --at | --start | --end | --since | --from) _gpuctl_reply "now" "$value" ;;
+        --days) [[ $leaf == "hibernate schedule" ]] && _gpuctl_reply "$_gpuctl_days" "$value" ;;
+        --delete-after) _gpuctl_reply "never" "$value" ;;
         esac
         [[ -n $prefix && ${#COMPREPLY[@]} -gt 0 ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
         return 0
@@ -317,18 +333,21 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota schedule status offers job events" ;;
+    "") words_here="version init config account worker session quota schedule status offers job events hibernate-sweep hibernate wake" ;;
     config) words_here="show path" ;;
     account) words_here="add set list show check rm" ;;
     worker) words_here="add list show rm sync start stop destroy enable disable" ;;
     session) words_here="start stop add list" ;;
     offers) words_here="search rent" ;;
     job) words_here="submit list show cancel logs" ;;
+    hibernate) words_here="config now schedule watchdog stats" ;;
+    events) words_here="prune" ;;
     "account set" | "account show" | "account check" | "account rm")
         ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
     "worker show" | "worker rm" | "worker start" | "worker stop" | "worker destroy" | \
         "worker enable" | "worker disable" | \
-        "session start" | "session stop" | "session add")
+        "session start" | "session stop" | "session add" | \
+        "hibernate config" | "hibernate now" | "hibernate schedule" | "hibernate watchdog" | wake)
         ((npos == 0)) && words_here=$(_gpuctl_names workers) ;;
     quota)
         ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
