@@ -51,7 +51,7 @@ _gpuctl_leaf_opts()
     "hibernate schedule") echo "--wake --sleep --days --clear" ;; # --tz: a global option too
     "hibernate watchdog") echo "--script" ;;
     "hibernate stats") echo "--since" ;;
-    wake) echo "--wait --gpu --region --max-price --destroy-old" ;;
+    wake) echo "--wait --gpu --region --max-price --destroy-old --watchdog" ;;
     "offers search") echo "--gpu --num-gpus --max-price --region --min-reliability --order --limit --disk --account" ;;
     "offers rent") echo "--name --account --image --disk --onstart --env --max-price --wait --watchdog" ;;
     esac

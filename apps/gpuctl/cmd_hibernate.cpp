@@ -92,7 +92,7 @@ register_hibernate_sweep(CLI::App& app, Registry& r)
                         {"samples", rep.samples},
                         {"actions", actions},
                         {"errors", rep.errors}});
-      } else {
+      } else if (!ctx.globals().quiet) { // cron: --quiet prints only errors
         for (const auto& a : rep.actions) {
           std::cout << fmt::format("{}  {}{}  {}  {}\n", ctx.zone().format(ctx.now()),
                                    *dry ? "would " : "", a.action, a.worker, a.reason);
@@ -346,7 +346,7 @@ register_wake(CLI::App& app, Registry& r)
   struct Opts {
     std::string worker, gpu, region;
     double max_price = 0;
-    bool wait = false, destroy_old = false;
+    bool wait = false, destroy_old = false, watchdog = false;
   };
   auto o = std::make_shared<Opts>();
   sub->add_option("worker", o->worker, "a vast.ai worker")->required();
@@ -357,6 +357,8 @@ register_wake(CLI::App& app, Registry& r)
   sub->add_flag("--wait", o->wait, "wait until it runs (up to [providers.vast] start_timeout)");
   sub->add_flag("--destroy-old", o->destroy_old,
                 "re-rent: destroy the old stopped instance (its disk is lost)");
+  sub->add_flag("--watchdog", o->watchdog,
+                "re-rent: add the idle watchdog to the new instance's onstart");
   r.on(sub, [=](Context& ctx) {
     if (!o->region.empty() && (o->region.size() != 2 || !std::isalpha(static_cast<unsigned char>(o->region[0])) ||
                                !std::isalpha(static_cast<unsigned char>(o->region[1])))) {
@@ -367,6 +369,15 @@ register_wake(CLI::App& app, Registry& r)
     if (!o->region.empty()) wo.rerent.region = o->region;
     if (mp->count() > 0) wo.rerent.max_price = o->max_price;
     wo.rerent.destroy_old = o->destroy_old;
+    if (o->watchdog) {
+      hibernate::WatchdogParams p;
+      p.idle_below = ctx.config().get_number("hibernate.idle_gpu_below");
+      p.idle_for = std::chrono::seconds(ctx.config().get_duration("hibernate.idle_for").count());
+      const char* url = std::getenv("GPUCTL_VAST_URL");
+      p.api_base = url != nullptr && *url != '\0' ? std::string(url)
+                                                  : ctx.config().get_string("providers.vast.base_url");
+      wo.rerent.extra_onstart = hibernate::watchdog_onstart(p);
+    }
     wo.wait = o->wait;
     auto db = ctx.open(store::Access::write_existing);
     vast_worker(db, o->worker);

@@ -76,7 +76,7 @@ render_tick(Context& ctx, const sched::TickReport& rep, Instant at, bool dry_run
 {
   if (ctx.json()) {
     ctx.print_json(tick_json(rep, at));
-  } else {
+  } else if (!ctx.globals().quiet) { // cron: --quiet prints only warnings and errors
     for (const auto& a : rep.actions) {
       std::cout << fmt::format("{}  {}{}  {}  {}  {}\n", ctx.zone().format(a.at),
                                dry_run ? "would " : "", a.type, a.worker.empty() ? "-" : a.worker,

@@ -161,6 +161,7 @@ struct RerentOptions {
   std::optional<std::string> region; ///< two-letter country code; default the saved one
   std::optional<double> max_price;   ///< USD/h; default the saved max
   bool destroy_old = false;          ///< destroy the old instance (its disk is lost)
+  std::string extra_onstart;         ///< appended to the saved onstart (the idle watchdog)
 };
 struct RerentResult {
   store::WorkerRow worker;

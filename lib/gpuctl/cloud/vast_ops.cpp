@@ -752,6 +752,15 @@ rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions
     s["gpu"] = pick->gpu;
     s["num_gpus"] = pick->num_gpus;
     s["region"] = pick->region;
+    if (!o.extra_onstart.empty()) {
+      std::string onstart = s.value("onstart", std::string());
+      if (onstart.find(o.extra_onstart) == std::string::npos) {
+        if (!onstart.empty() && onstart.back() != '\n') {
+          onstart += '\n';
+        }
+        s["onstart"] = onstart + o.extra_onstart;
+      }
+    }
     store::set_worker_spec(db.sql(), cur.id, s.dump());
     if (auto open = store::open_session_of_worker(db.sql(), cur.id)) {
       store::close_session(db.sql(), open->id, now, "re-rented");
