@@ -7,11 +7,14 @@
 #
 # Environment: BENCH_OUT=DIR keeps hyperfine's JSON exports there (default: a temp dir, removed);
 # BENCH_RUNS / BENCH_WARMUP override --runs 200 / --warmup 20.
-# BENCH_CASES=all (default) | offline | net | tick: the offline cases, the network cases against
-# fake_vast (sync-5000, offers-vs-official), the scheduler tick (10,000 queued jobs, 500
-# workers, bench/tick_bench.cpp; needs build/bench/tick_bench), or all of them.
+# BENCH_CASES=all (default) | offline | net | tick | sweep: the offline cases, the network cases
+# against fake_vast (sync-5000, offers-vs-official), the scheduler tick (10,000 queued jobs, 500
+# workers, bench/tick_bench.cpp; needs build/bench/tick_bench), the hibernation sweep (5,000
+# running instances on fake_vast, 7 days of history in the state file; needs python3, curl, jq),
+# or all of them.
 # BENCH_FAKE_VAST=PATH: fake_vast (default: tests/fakes/fake_vast next to the gpuctl binary).
-# BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command).
+# BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command) /
+# BENCH_SWEEP_RUNS (default 10).
 # VASTAI_CLI="COMMAND": the official vast.ai CLI (for example the wrapper of
 # specs/vast-api.md §11.4); never fetched or built here. Unset: offers-vs-official is skipped.
 # Needs hyperfine (Debian package `hyperfine`); python3 builds the 1,000-worker state file fast
@@ -31,18 +34,20 @@ runs=${BENCH_RUNS:-200}
 warmup=${BENCH_WARMUP:-20}
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpuctl-bench.XXXXXX")
 fake_pid=
+sweep_fake_pid=
 cleanup() {
-    if [[ -n $fake_pid ]]; then
-        kill "$fake_pid" 2>/dev/null || true
-        wait "$fake_pid" 2>/dev/null || true
-    fi
+    local p
+    for p in $fake_pid $sweep_fake_pid; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     rm -rf -- "$work"
 }
 trap cleanup EXIT
 cases=${BENCH_CASES:-all}
 case $cases in
-all | offline | net | tick) ;;
-*) echo "bench/run.sh: BENCH_CASES is all, offline, net or tick" >&2; exit 2 ;;
+all | offline | net | tick | sweep) ;;
+*) echo "bench/run.sh: BENCH_CASES is all, offline, net, tick or sweep" >&2; exit 2 ;;
 esac
 out=${BENCH_OUT:-$work/out}
 mkdir -p -- "$out"
@@ -405,6 +410,139 @@ if [[ $cases == all || $cases == tick ]]; then
         printf '%-44s %10s %8s\n' "one tick: 10,000 queued, 500 dispatched" \
             "$(jq -r '.results[0].median * 1000 | round' "$out/tick.json")" "< 2000"
     fi
+fi
+# ---- The hibernation sweep: 5,000 busy vast instances, 7 days of history in the state file -----
+# Its own fake_vast (clock moved to the bench's times, pace off) and state file: 5,000 running
+# instances reporting gpu_util 50 (all busy, so no sweep stops anything and every run sees the
+# same fake and the same state file), adopted 7 days before the sweep; then 4 events per worker
+# per day for those 7 days and the utilisation samples the sweeps of the last 24 h left (one per
+# worker per minute, 1,441 each: the oldest is what this sweep's 24 h prune removes); one
+# `worker sync` a minute before the sweep (the previous sweep's listing). Each timed run starts
+# from a copy of that file (--prepare).
+if [[ $cases == all || $cases == sweep ]]; then
+    sweep_ok=1
+    for tool in curl jq python3; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "bench/run.sh: sweep case skipped: '$tool' is not installed" >&2
+            sweep_ok=0
+        fi
+    done
+    sfake=${BENCH_FAKE_VAST:-$(dirname -- "$bin")/tests/fakes/fake_vast}
+    if [[ ! -x $sfake ]]; then
+        echo "bench/run.sh: sweep case skipped: no fake_vast at '$sfake'" >&2
+        sweep_ok=0
+    fi
+fi
+if [[ $cases == all || $cases == sweep ]] && ((sweep_ok)); then
+    sweep_now=1796112000 # 2026-12-01T08:00:00Z, a day after the fakes' start
+    sweep_t0=$((sweep_now - 7 * 86400))
+    sdir=$work/sweep
+    mkdir -p -- "$sdir"
+    cp -- "$sfake" "$sdir/fake_vast"
+    "$sdir/fake_vast" --port 0 >"$sdir/fake.out" 2>"$sdir/fake.err" &
+    sweep_fake_pid=$!
+    sport=
+    for ((i = 0; i < 100; i++)); do
+        sport=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$sdir/fake.out")
+        [[ -n $sport ]] && break
+        sleep 0.05
+    done
+    if [[ -z $sport ]]; then
+        echo "bench/run.sh: fake_vast (sweep) did not start: $(cat "$sdir/fake.err")" >&2
+        exit 1
+    fi
+    surl=http://127.0.0.1:$sport
+    echo "building the sweep state file in $sdir (fake_vast on $surl) ..." >&2
+    curl -fsS -X POST -d '{"enabled": false}' "$surl/__control/pace" >/dev/null
+    curl -fsS -X POST -d "{\"now\": $sweep_t0}" "$surl/__control/clock" >/dev/null
+    made=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+        -d '{"count": 5000, "label": "bench", "gpu_util": 50}' "$surl/__control/instances" | jq '.ids | length')
+    if [[ $made != 5000 ]]; then
+        echo "bench/run.sh: fake_vast (sweep) did not create 5,000 instances" >&2
+        exit 1
+    fi
+    sdb=$sdir/sweep.db
+    export GPUCTL_DB=$sdir/base.db GPUCTL_CONFIG=$sdir/vast.toml GPUCTL_VAST_URL=$surl VAST_API_KEY=TESTKEY
+    unset VAST_URL
+    printf '[providers.vast]\npace = "0s"\n' >"$GPUCTL_CONFIG"
+    GPUCTL_NOW=@$sweep_t0 "$bin" --quiet account add bench --provider vast
+    adopted=$(GPUCTL_NOW=@$sweep_t0 "$bin" worker sync --adopt --json | jq '[.unmanaged[] | select(.adopted_as != null)] | length')
+    curl -fsS -X POST -d "{\"now\": $sweep_now}" "$surl/__control/clock" >/dev/null
+    python3 - "$GPUCTL_DB" "$sweep_now" <<'EOF'
+import sqlite3, sys
+db, now = sys.argv[1], int(sys.argv[2])
+con = sqlite3.connect(db)
+con.execute("PRAGMA synchronous=OFF")
+con.execute("PRAGMA cache_size=-600000")
+ids = [r[0] for r in con.execute("SELECT id FROM workers ORDER BY id")]
+with con:
+    # 4 events per worker per day over the 7 days, in time order as gpuctl writes them.
+    ev = []
+    for d in range(7, 0, -1):
+        for slot, (typ, reason) in enumerate([("idle_detected", "GPU below 5% for 0s of 3m"),
+                                              ("busy", "GPU at 50%"),
+                                              ("job.dispatched", "dispatched"),
+                                              ("job.finished", "exit 0")]):
+            at = now - d * 86400 + slot * 3600
+            ev += [(at + w % 60, typ, w, reason, "{}") for w in ids]
+    con.executemany("INSERT INTO events(at, type, worker_id, reason, detail_json)"
+                    " VALUES (?, ?, ?, ?, ?)", ev)
+    # The samples of the sweeps of the last 24 h + 1 min, every minute, all workers at 50 %,
+    # in time order (row ids as the sweeps would have made them).
+    con.execute("""WITH RECURSIVE k(n) AS (SELECT 1441 UNION ALL SELECT n - 1 FROM k WHERE n > 1)
+        INSERT INTO util_samples(worker_id, at, gpu_util)
+        SELECT w.id, ? - k.n * 60, 50.0 FROM k CROSS JOIN (SELECT id FROM workers ORDER BY id) w""",
+                (now,))
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+con.close()
+EOF
+    # The previous sweep's listing (last_seen_at, the storage price in `hibernation`).
+    GPUCTL_NOW=@$((sweep_now - 60)) "$bin" --quiet worker sync
+    counts() { # DB
+        python3 - "$1" <<'EOF'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+q = lambda s: con.execute(s).fetchone()[0]
+print(q("SELECT count(*) FROM workers"), q("SELECT count(*) FROM sessions WHERE ended_at IS NULL"),
+      q("SELECT count(*) FROM events"), q("SELECT count(*) FROM util_samples"),
+      q("SELECT count(*) FROM hibernation"))
+EOF
+    }
+    read -r n_workers n_open n_events n_samples n_hib < <(counts "$GPUCTL_DB")
+    db_mb=$(( $(stat -c %s "$GPUCTL_DB") / 1048576 ))
+    if [[ $adopted != 5000 || $n_workers != 5000 || $n_samples != 7205000 ]]; then
+        echo "bench/run.sh: sweep state file: $adopted adopted, $n_workers workers," \
+            "$n_samples samples (expected 5000, 5000, 7205000)" >&2
+        exit 1
+    fi
+    base=$GPUCTL_DB
+    export GPUCTL_DB=$sdb GPUCTL_NOW=@$sweep_now
+    restore="cp $(printf '%q' "$base") $(printf '%q' "$sdb"); rm -f $(printf '%q' "$sdb")-wal $(printf '%q' "$sdb")-shm; sync $(printf '%q' "$sdb"); curl -fsS -o /dev/null -X DELETE $surl/__control/log"
+    # One sweep first: it must exit 0, list 5,000 instances in 200 pages, sample 5,000 workers,
+    # decide nothing (all busy) and prune the 5,000 samples that fell out of the 24 h.
+    bash -c "$restore"
+    if ! sweep_json=$("$bin" hibernate-sweep --json); then
+        echo "bench/run.sh: gpuctl hibernate-sweep failed: $sweep_json" >&2
+        exit 1
+    fi
+    got=$(jq -c '[.accounts[0].instances, .accounts[0].pages, .samples, (.actions | length), (.errors | length)]' <<<"$sweep_json")
+    read -r _ _ _ after _ < <(counts "$sdb")
+    if [[ $got != '[5000,200,5000,0,0]' || $after != 7205000 ]]; then
+        echo "bench/run.sh: hibernate-sweep gave [instances,pages,samples,actions,errors] = $got" \
+            "and left $after samples; expected [5000,200,5000,0,0] and 7205000" >&2
+        exit 1
+    fi
+    hyperfine -N --warmup 1 --runs "${BENCH_SWEEP_RUNS:-10}" --style basic \
+        --prepare "bash -c $(printf '%q' "$restore")" \
+        --export-json "$out/sweep-5000.json" -n sweep-5000 "$qbin --quiet hibernate-sweep" >&2
+    printf '\n%-44s %10s %8s\n' "hibernation sweep (fake_vast, pace 0)" "median ms" "target"
+    printf '%-44s %10s %8s\n' "gpuctl hibernate-sweep, 5,000 busy workers" \
+        "$(median_ms "$out/sweep-5000.json")" "< 1000"
+    printf '%-44s %10s %8s\n' "  its CPU time (user+sys, mean)" \
+        "$(jq -r '.results[0] | (.user + .system) * 1000 | round' "$out/sweep-5000.json")" "-"
+    printf 'state file: %s MB; %s workers, %s open sessions (7 days), %s events, %s samples (24 h + 1 min),\n' \
+        "$db_mb" "$n_workers" "$n_open" "$n_events" "$n_samples"
+    printf '%s hibernation rows; GPUCTL_NOW=@%s\n' "$n_hib" "$sweep_now"
 fi
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
 exit 0
