@@ -281,6 +281,22 @@ TEST_CASE("hibernate-sweep: with --delete-after 30m the hibernated instance is d
   CHECK(s["hibernated_hours"].get<double>() == doctest::Approx(0.5));
   CHECK(s["saved_usd"].get<double>() > 0);
   CHECK(s["storage_usd"].get<double>() <= 0.5 * h.price);
+  // wake rents a matching offer anew and the worker runs again with its spec.
+  auto woke = h.cli.run({"wake", "v1", "--json"});
+  CAPTURE(woke.err);
+  REQUIRE(woke.code == 0);
+  CHECK(woke.json()["rerented"]["old_instance"] == h.instance);
+  CHECK(woke.err.find("did not come along") != std::string::npos);
+  {
+    const json st = h.fake.state();
+    REQUIRE(st["instances"].size() == 1);
+    CHECK(st["instances"][0]["label"] == "gpuctl:1:2");
+    CHECK(st["instances"][0]["image_uuid"] == "pytorch/pytorch");
+    CHECK(h.worker()["instance_id"] == std::to_string(st["instances"][0]["id"].get<long long>()));
+  }
+  h.minute(123);
+  h.cli.ok({"worker", "sync"});
+  CHECK(h.state() == "online");
 }
 
 TEST_CASE("hibernate-sweep: an instance that vanished is confirmed by one show call and marked deleted")

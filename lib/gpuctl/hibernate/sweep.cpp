@@ -162,26 +162,33 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
       }
     }
     rep.samples = db.write([&] {
-      int n = 0;
+      std::vector<std::pair<std::int64_t, store::UtilSample>> batch;
       for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
         if (w.provider_ref && running_state(w.state) && !failed.count(w.account)) {
-          store::insert_sample(db.sql(), w.id, {now, w.gpu_util});
-          ++n;
+          batch.push_back({w.id, {now, w.gpu_util}});
         }
       }
-      store::prune_samples(db.sql(), now - Seconds{24 * 3600});
-      return n;
+      store::insert_samples(db.sql(), batch);
+      // Samples are kept 24 h. Pruning an hour's worth at once (when the oldest is over 25 h
+      // old) deletes contiguous pages of the time index, instead of touching them every minute.
+      if (auto oldest = store::oldest_sample(db.sql()); oldest && *oldest < now - Seconds{25 * 3600}) {
+        store::prune_samples(db.sql(), now - Seconds{24 * 3600});
+      }
+      return static_cast<int>(batch.size());
     });
   }
   std::set<std::int64_t> scheduled; // workers whose schedule acted this sweep
-  for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+  const auto workers = store::list_workers(db.sql(), {"", "vast"});
+  const auto schedules = store::schedules_all(db.sql());
+  for (const auto& w : workers) {
     if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref) {
       continue;
     }
-    auto row = store::schedule_of(db.sql(), w.id);
-    if (!row) {
+    auto sit = schedules.find(w.id);
+    if (sit == schedules.end()) {
       continue;
     }
+    std::optional<store::ScheduleRow> row = sit->second;
     WakeSchedule s{row->wake_min, row->sleep_min, row->tz, static_cast<std::uint8_t>(row->days)};
     DisplayZone zone = DisplayZone::resolve(row->tz);
     Instant last = row->last_checked_at.value_or(now - e.cfg.get_duration("hibernate.sweep_interval"));
@@ -244,24 +251,58 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
       });
     }
   }
-  for (const auto& w : store::list_workers(db.sql(), {"", "vast"})) {
+  // The judgement's inputs, one query each (not five per worker): the workers as the listing
+  // left them, their rules and instants, open sessions, workers running a job, recent samples.
+  const auto current = store::list_workers(db.sql(), {"", "vast"});
+  const auto hib = store::hibernation_all(db.sql());
+  std::map<std::int64_t, Instant> session_start;
+  for (const auto& s : store::open_sessions(db.sql())) {
+    if (s.worker_id) {
+      session_start[*s.worker_id] = s.started_at;
+    }
+  }
+  std::set<std::int64_t> busy;
+  for (const auto& j : store::active_jobs(db.sql())) {
+    if (j.worker_id) {
+      busy.insert(*j.worker_id);
+    }
+  }
+  std::map<std::int64_t, Rules> rules_of;
+  Seconds window{0};
+  for (const auto& w : current) {
+    auto it = hib.find(w.id);
+    Rules r = effective_rules(overrides_from_json_text(it != hib.end() ? it->second.config_json
+                                                                        : std::string("{}")),
+                              e.cfg);
+    window = std::max(window, r.idle_for + 2 * r.sweep_interval);
+    rules_of.emplace(w.id, r);
+  }
+  const auto recent = store::recent_samples(db.sql(), now - window);
+  for (const auto& w : current) {
     if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref ||
         scheduled.count(w.id)) {
       continue;
     }
-    auto h = store::hibernation_of(db.sql(), w.id);
-    Rules rules = effective_rules(overrides_from_json_text(h.config_json), e.cfg);
+    auto hit = hib.find(w.id);
+    const store::HibernationRow h = hit != hib.end() ? hit->second : store::HibernationRow{w.id};
+    const Rules& rules = rules_of.at(w.id);
     if (!rules.enabled) {
       continue;
     }
     if (running_state(w.state)) {
       std::optional<Instant> started = h.woke_at;
-      if (auto open = store::open_session_of_worker(db.sql(), w.id)) {
-        started = started ? std::max(*started, open->started_at) : open->started_at;
+      if (auto sit = session_start.find(w.id); sit != session_start.end()) {
+        started = started ? std::max(*started, sit->second) : sit->second;
       }
-      auto samples = store::samples_since(db.sql(), w.id,
-                                          now - rules.idle_for - 2 * rules.sweep_interval);
-      auto j = judge(samples, now, started, rules, job_runs_on(db, w.id));
+      std::vector<store::UtilSample> samples;
+      if (auto rit = recent.find(w.id); rit != recent.end()) {
+        for (const auto& s : rit->second) {
+          if (s.at >= now - rules.idle_for - 2 * rules.sweep_interval) {
+            samples.push_back(s);
+          }
+        }
+      }
+      auto j = judge(samples, now, started, rules, busy.count(w.id) > 0);
       if (j.verdict == Verdict::hibernate) {
         rep.actions.push_back({w.name, "hibernate", j.reason});
         if (dry_run) {

@@ -27,6 +27,109 @@ bind_instant(SQLite::Statement& q, int i, const std::optional<Instant>& t)
 
 } // namespace
 
+namespace {
+
+HibernationRow
+read_hibernation(SQLite::Statement& q, int first)
+{
+  HibernationRow r;
+  r.config_json = q.getColumn(first).getString();
+  r.idle_since = opt_instant(q.getColumn(first + 1));
+  r.hibernated_at = opt_instant(q.getColumn(first + 2));
+  r.woke_at = opt_instant(q.getColumn(first + 3));
+  if (!q.getColumn(first + 4).isNull()) {
+    r.storage_usd_per_hour = q.getColumn(first + 4).getDouble();
+  }
+  return r;
+}
+
+ScheduleRow
+read_schedule(SQLite::Statement& q, int first)
+{
+  ScheduleRow r;
+  if (!q.getColumn(first).isNull()) r.wake_min = q.getColumn(first).getInt();
+  if (!q.getColumn(first + 1).isNull()) r.sleep_min = q.getColumn(first + 1).getInt();
+  r.tz = q.getColumn(first + 2).getString();
+  r.days = q.getColumn(first + 3).getInt();
+  r.last_checked_at = opt_instant(q.getColumn(first + 4));
+  return r;
+}
+
+} // namespace
+
+std::map<std::int64_t, HibernationRow>
+hibernation_all(SQLite::Database& db)
+{
+  SQLite::Statement q(db, "SELECT worker_id, config_json, idle_since, hibernated_at, woke_at, "
+                          "storage_usd_per_hour FROM hibernation");
+  std::map<std::int64_t, HibernationRow> out;
+  while (q.executeStep()) {
+    auto r = read_hibernation(q, 1);
+    r.worker_id = q.getColumn(0).getInt64();
+    out.emplace(r.worker_id, std::move(r));
+  }
+  return out;
+}
+
+std::map<std::int64_t, ScheduleRow>
+schedules_all(SQLite::Database& db)
+{
+  SQLite::Statement q(db, "SELECT worker_id, wake_min, sleep_min, tz, days, last_checked_at FROM "
+                          "wake_schedules");
+  std::map<std::int64_t, ScheduleRow> out;
+  while (q.executeStep()) {
+    auto r = read_schedule(q, 1);
+    r.worker_id = q.getColumn(0).getInt64();
+    out.emplace(r.worker_id, std::move(r));
+  }
+  return out;
+}
+
+std::optional<Instant>
+oldest_sample(SQLite::Database& db)
+{
+  SQLite::Statement q(db, "SELECT MIN(at) FROM util_samples");
+  if (!q.executeStep() || q.getColumn(0).isNull()) {
+    return std::nullopt;
+  }
+  return instant(q.getColumn(0).getInt64());
+}
+
+void
+insert_samples(SQLite::Database& db, const std::vector<std::pair<std::int64_t, UtilSample>>& samples)
+{
+  SQLite::Statement q(db, "INSERT INTO util_samples(worker_id, at, gpu_util) VALUES (?, ?, ?)");
+  for (const auto& [worker, s] : samples) {
+    q.reset();
+    q.bind(1, worker);
+    q.bind(2, epoch(s.at));
+    if (s.gpu_util) {
+      q.bind(3, *s.gpu_util);
+    } else {
+      q.bind(3);
+    }
+    q.exec();
+  }
+}
+
+std::map<std::int64_t, std::vector<UtilSample>>
+recent_samples(SQLite::Database& db, Instant since)
+{
+  SQLite::Statement q(db, "SELECT worker_id, at, gpu_util FROM util_samples WHERE at >= ? "
+                          "ORDER BY at DESC");
+  q.bind(1, epoch(since));
+  std::map<std::int64_t, std::vector<UtilSample>> out;
+  while (q.executeStep()) {
+    UtilSample s;
+    s.at = instant(q.getColumn(1).getInt64());
+    if (!q.getColumn(2).isNull()) {
+      s.gpu_util = q.getColumn(2).getDouble();
+    }
+    out[q.getColumn(0).getInt64()].push_back(s);
+  }
+  return out;
+}
+
 HibernationRow
 hibernation_of(SQLite::Database& db, std::int64_t worker_id)
 {

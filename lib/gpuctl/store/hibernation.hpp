@@ -7,6 +7,8 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,15 @@ void insert_sample(SQLite::Database& db, std::int64_t worker_id, const UtilSampl
 std::vector<UtilSample> samples_since(SQLite::Database& db, std::int64_t worker_id, Instant since);
 /// Deletes samples older than `before`; returns how many.
 int prune_samples(SQLite::Database& db, Instant before);
+/// The oldest sample's instant, if any (cheap: the time index).
+std::optional<Instant> oldest_sample(SQLite::Database& db);
+/// Inserts many samples with one prepared statement.
+void insert_samples(SQLite::Database& db,
+                    const std::vector<std::pair<std::int64_t, UtilSample>>& samples);
+/// Samples at or after `since` of every worker, newest first per worker (one range scan).
+std::map<std::int64_t, std::vector<UtilSample>> recent_samples(SQLite::Database& db, Instant since);
+/// Every hibernation row, by worker id.
+std::map<std::int64_t, HibernationRow> hibernation_all(SQLite::Database& db);
 
 /// A row of `wake_schedules`: local times as minutes after midnight in `tz`, days bit 0 = Monday.
 struct ScheduleRow {
@@ -49,6 +60,8 @@ struct ScheduleRow {
   std::optional<Instant> last_checked_at; ///< the sweep that last applied it
 };
 std::optional<ScheduleRow> schedule_of(SQLite::Database& db, std::int64_t worker_id);
+/// Every schedule, by worker id.
+std::map<std::int64_t, ScheduleRow> schedules_all(SQLite::Database& db);
 void save_schedule(SQLite::Database& db, const ScheduleRow& row);
 /// Returns whether there was one.
 bool delete_schedule(SQLite::Database& db, std::int64_t worker_id);

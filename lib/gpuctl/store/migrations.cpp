@@ -175,7 +175,9 @@ ALTER TABLE workers ADD COLUMN last_dispatched_at INTEGER;
 )sql",
     // 6: hibernation (DESIGN §8): per-worker overrides of [hibernate] and the idle state
     // machine's instants, GPU utilisation samples (NULL = no sample, counts as busy), wake/sleep
-    // schedules.
+    // schedules. Samples are indexed by time only: each sweep appends one per instance and reads
+    // the last few minutes of all of them, and pruning deletes the oldest; a (worker, at) index
+    // would dirty one page per instance on every sweep.
     R"sql(
 CREATE TABLE hibernation(
   worker_id INTEGER PRIMARY KEY REFERENCES workers(id) ON DELETE CASCADE,
@@ -190,7 +192,6 @@ CREATE TABLE util_samples(
   at INTEGER NOT NULL,
   gpu_util REAL
 );
-CREATE INDEX util_samples_worker ON util_samples(worker_id, at);
 CREATE INDEX util_samples_at ON util_samples(at);
 CREATE TABLE wake_schedules(
   worker_id INTEGER PRIMARY KEY REFERENCES workers(id) ON DELETE CASCADE,

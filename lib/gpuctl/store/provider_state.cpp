@@ -59,6 +59,25 @@ open_intents_of_worker(SQLite::Database& db, std::int64_t worker_id)
   return out;
 }
 
+std::map<std::int64_t, std::vector<IntentRow>>
+open_intents_by_worker(SQLite::Database& db)
+{
+  SQLite::Statement q(db, "SELECT id, kind, worker_id, key, created_at, detail_json FROM intents "
+                          "WHERE worker_id IS NOT NULL AND confirmed_at IS NULL ORDER BY id");
+  std::map<std::int64_t, std::vector<IntentRow>> out;
+  while (q.executeStep()) {
+    IntentRow r;
+    r.id = q.getColumn(0).getInt64();
+    r.kind = q.getColumn(1).getString();
+    r.worker_id = q.getColumn(2).getInt64();
+    r.key = q.getColumn(3).getString();
+    r.created_at = instant(q.getColumn(4).getInt64());
+    r.detail_json = q.getColumn(5).getString();
+    out[*r.worker_id].push_back(std::move(r));
+  }
+  return out;
+}
+
 void
 observe_worker(SQLite::Database& db, std::int64_t worker_id, const WorkerObservation& o)
 {

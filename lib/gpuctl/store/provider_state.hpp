@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ void confirm_intent(SQLite::Database& db, std::int64_t id, Instant at,
                     const std::optional<std::string>& detail_json = std::nullopt);
 /// Unconfirmed intents of a worker, oldest first.
 std::vector<IntentRow> open_intents_of_worker(SQLite::Database& db, std::int64_t worker_id);
+/// Every unconfirmed worker intent, by worker id, oldest first.
+std::map<std::int64_t, std::vector<IntentRow>> open_intents_by_worker(SQLite::Database& db);
 
 /// What a provider listing says about a worker's instance.
 struct WorkerObservation {
