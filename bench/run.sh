@@ -416,7 +416,8 @@ fi
 # instances reporting gpu_util 50 (all busy, so no sweep stops anything and every run sees the
 # same fake and the same state file), adopted 7 days before the sweep; then 4 events per worker
 # per day for those 7 days and the utilisation samples the sweeps of the last 24 h left (one per
-# worker per minute, 1,441 each: the oldest is what this sweep's 24 h prune removes); one
+# worker per minute, 1,441 each; samples are pruned an hour at a time, once the oldest is over
+# 25 h old, so this sweep — like 59 of every 60 — prunes nothing); one
 # `worker sync` a minute before the sweep (the previous sweep's listing). Each timed run starts
 # from a copy of that file (--prepare).
 if [[ $cases == all || $cases == sweep ]]; then
@@ -519,7 +520,7 @@ EOF
     export GPUCTL_DB=$sdb GPUCTL_NOW=@$sweep_now
     restore="cp $(printf '%q' "$base") $(printf '%q' "$sdb"); rm -f $(printf '%q' "$sdb")-wal $(printf '%q' "$sdb")-shm; sync $(printf '%q' "$sdb"); curl -fsS -o /dev/null -X DELETE $surl/__control/log"
     # One sweep first: it must exit 0, list 5,000 instances in 200 pages, sample 5,000 workers,
-    # decide nothing (all busy) and prune the 5,000 samples that fell out of the 24 h.
+    # decide nothing (all busy) and add its 5,000 samples (no hourly prune is due).
     bash -c "$restore"
     if ! sweep_json=$("$bin" hibernate-sweep --json); then
         echo "bench/run.sh: gpuctl hibernate-sweep failed: $sweep_json" >&2
@@ -527,9 +528,9 @@ EOF
     fi
     got=$(jq -c '[.accounts[0].instances, .accounts[0].pages, .samples, (.actions | length), (.errors | length)]' <<<"$sweep_json")
     read -r _ _ _ after _ < <(counts "$sdb")
-    if [[ $got != '[5000,200,5000,0,0]' || $after != 7205000 ]]; then
+    if [[ $got != '[5000,200,5000,0,0]' || $after != 7210000 ]]; then
         echo "bench/run.sh: hibernate-sweep gave [instances,pages,samples,actions,errors] = $got" \
-            "and left $after samples; expected [5000,200,5000,0,0] and 7205000" >&2
+            "and left $after samples; expected [5000,200,5000,0,0] and 7210000" >&2
         exit 1
     fi
     hyperfine -N --warmup 1 --runs "${BENCH_SWEEP_RUNS:-10}" --style basic \
