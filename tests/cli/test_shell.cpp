@@ -523,3 +523,75 @@ TEST_CASE("gpuctl completion bash|zsh|fish prints the files of completions/ byte
   CHECK(bad.code == 2);
   CHECK(bad.out.empty());
 }
+
+TEST_CASE("cmake --install puts every file where its tool looks, and the installed gpuctl runs")
+{
+  Cli cli;
+  const std::string prefix = cli.dir() / "prefix";
+  RunResult inst = run_prog({GPUCTL_CMAKE, "--install", GPUCTL_BUILD_DIR, "--prefix", prefix},
+                            {{"PATH", "/usr/bin:/bin"}, {"HOME", cli.dir().path()}});
+  INFO("cmake --install: " << inst.out << inst.err);
+  REQUIRE(inst.code == 0);
+  namespace fs = std::filesystem;
+  CHECK(::access((prefix + "/bin/gpuctl").c_str(), X_OK) == 0);
+  CHECK(fs::is_regular_file(prefix + "/lib/gpuctl/libgpuctl-tz.so"));
+  CHECK(read_file(prefix + "/share/man/man1/gpuctl.1") == read_file(k_src + "/man/gpuctl.1"));
+  for (const auto& page : fs::directory_iterator(k_src + "/man")) {
+    if (page.path().extension() == ".5") {
+      CHECK(fs::is_regular_file(prefix + "/share/man/man5/" + page.path().filename().string()));
+    }
+  }
+  CHECK(read_file(prefix + "/share/bash-completion/completions/gpuctl") ==
+        read_file(k_src + "/completions/gpuctl.bash"));
+  CHECK(read_file(prefix + "/share/zsh/vendor-completions/_gpuctl") ==
+        read_file(k_src + "/completions/gpuctl.zsh"));
+  CHECK(read_file(prefix + "/share/fish/vendor_completions.d/gpuctl.fish") ==
+        read_file(k_src + "/completions/gpuctl.fish"));
+
+  // The installed binary, with no build tree on its PATH and no GPUCTL_TZ_PLUGIN.
+  auto env = cli.env;
+  env["PATH"] = prefix + "/bin:/usr/bin:/bin";
+  RunResult v = run_prog({prefix + "/bin/gpuctl", "--version"}, env);
+  CHECK(v.code == 0);
+  CHECK(v.out.starts_with("gpuctl "));
+  RunResult tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
+  INFO("status: " << tz.out << tz.err);
+  CHECK(tz.code == 0);
+
+  // Each tool finds its file: man(1) through MANPATH, bash-completion and fish through
+  // XDG_DATA_DIRS, zsh through fpath (the #compdef autoload path).
+  if (::access("/usr/bin/man", X_OK) == 0) {
+    auto menv = env;
+    menv["MANPATH"] = prefix + "/share/man";
+    RunResult m = run_prog({"man", "-w", "gpuctl"}, menv);
+    CHECK(m.out == prefix + "/share/man/man1/gpuctl.1\n");
+  }
+  auto xenv = env;
+  xenv["XDG_DATA_DIRS"] = prefix + "/share";
+  RunResult f = run_prog({"fish", "--no-config", "-c", "complete -C'gpuctl wor'"}, xenv);
+  INFO("fish: " << f.out << f.err);
+  CHECK(f.out.starts_with("worker\t"));
+  xenv["ZDOTDIR"] = cli.dir() / "home";
+  RunResult z = run_prog({"zsh", "-c",
+                          "fpath=(" + prefix + "/share/zsh/vendor-completions $fpath); "
+                          "autoload -U compinit && compinit -u && [[ ${_comps[gpuctl]} == _gpuctl ]]"},
+                         xenv);
+  INFO("zsh: " << z.err);
+  CHECK(z.code == 0);
+  CHECK(z.err.empty());
+  // bash-completion's loader (when installed) looks in $XDG_DATA_DIRS/bash-completion/completions.
+  if (fs::exists("/usr/share/bash-completion/bash_completion")) {
+    RunResult b = run_prog({"bash", "-c",
+                            "source /usr/share/bash-completion/bash_completion; "
+                            "_completion_loader gpuctl; complete -p gpuctl"},
+                           xenv);
+    INFO("bash: " << b.err);
+    CHECK(b.out == "complete -F _gpuctl gpuctl\n");
+  }
+
+  // Without the plug-in in its place only UTC works: the one above was found at ../lib/gpuctl.
+  fs::remove(prefix + "/lib/gpuctl/libgpuctl-tz.so");
+  RunResult no_tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
+  CHECK(no_tz.code == 2);
+  CHECK(no_tz.err.find("libgpuctl-tz.so") != std::string::npos);
+}
