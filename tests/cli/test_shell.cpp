@@ -139,7 +139,7 @@ struct Command {
   std::vector<std::string> subcommands;
 };
 
-/// Parses CLI11's help: entries of the OPTIONS: and SUBCOMMANDS: sections are the lines indented
+/// Parses CLI11's help: entries of the Options: and Subcommands: sections are the lines indented
 /// by exactly two spaces (descriptions continue further in).
 Command
 parse_help(const std::vector<std::string>& path, const std::string& help)
@@ -149,7 +149,10 @@ parse_help(const std::vector<std::string>& path, const std::string& help)
   std::string section;
   for (const auto& line : lines_of(help)) {
     if (!line.empty() && line[0] != ' ') {
-      section = line;
+      section = line; // "Options:" / "OPTIONS:", by CLI11 version
+      for (auto& ch : section) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      }
       continue;
     }
     if (line.size() < 3 || line.compare(0, 2, "  ") != 0 || line[2] == ' ') {
@@ -568,7 +571,9 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
   }
   auto xenv = env;
   xenv["XDG_DATA_DIRS"] = prefix + "/share";
-  RunResult f = run_prog({"fish", "--no-config", "-c", "complete -C'gpuctl wor'"}, xenv);
+  // (fish's own config.fish builds the completion path from XDG_DATA_DIRS: no --no-config; HOME
+  // is the test's, and gpuctl must be on PATH for fish to load its completions.)
+  RunResult f = run_prog({"fish", "-c", "complete -C'gpuctl wor'"}, xenv);
   INFO("fish: " << f.out << f.err);
   CHECK(f.out.starts_with("worker\t"));
   xenv["ZDOTDIR"] = cli.dir() / "home";
