@@ -243,7 +243,7 @@ bash_expand(const std::string& script, std::string text)
   return text;
 }
 
-/// bash: the text after `PATTERN) echo "` or `PATTERN) words_here="` up to the closing quote.
+/// bash: the text after `LABEL) WHAT"` (WHAT: `echo ` or `words_here=`) up to the closing quote.
 std::string
 bash_case(const std::string& script, const std::string& label, const std::string& what)
 {
@@ -350,7 +350,7 @@ TEST_CASE("completions and man page cover every command and long option of gpuct
     // conditioned on the parent (fish), and a section of the man page.
     for (const auto& s : c.subcommands) {
       std::string full = label + " " + s;
-      if (!has_word(bash_case(bash, p.empty() ? "\"\"" : p, "words_here"), s)) {
+      if (!has_word(bash_case(bash, p.empty() ? "\"\"" : p, "words_here="), s)) {
         missing.push_back("bash: subcommand " + full);
       }
       std::string zarr = p.empty() ? "_gpuctl_commands" : "_gpuctl_sub_" + p;
@@ -371,15 +371,18 @@ TEST_CASE("completions and man page cover every command and long option of gpuct
         missing.push_back("fish: subcommand " + full);
       }
       std::string sec = ".SS \"" + roff(full);
-      size_t at = man.find(sec);
-      if (at == std::string::npos ||
-          (man[at + sec.size()] != ' ' && man[at + sec.size()] != '"')) {
+      bool in_man = false;
+      for (size_t at = man.find(sec); at != std::string::npos; at = man.find(sec, at + 1)) {
+        char next = man[at + sec.size()];
+        in_man = in_man || next == ' ' || next == '"';
+      }
+      if (!in_man) {
         missing.push_back("man: section " + full);
       }
     }
     // Long options: offered for this command (or everywhere, for the global ones), and
     // documented in the man page.
-    const std::string bash_leaf = p.empty() ? "" : bash_case(bash, p, "echo");
+    const std::string bash_leaf = p.empty() ? "" : bash_case(bash, p, "echo ");
     const std::string zsh_leaf =
         zsh_function(zsh, p.empty() ? "_gpuctl" : "_gpuctl_cmd_" + join(c.path, "_"));
     for (const auto& [opt, value] : c.options) {
@@ -444,7 +447,7 @@ COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 COMP_LINE=$line
 COMP_POINT=${#line}
 _gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-printf '%s\n' "${COMPREPLY[@]}"
+if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
 )";
   auto complete = [&](const std::string& line) {
     RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
