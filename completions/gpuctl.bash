@@ -1,7 +1,7 @@
 # bash completion for gpuctl                                   -*- shell-script -*-
 # SPDX-License-Identifier: MIT
 #
-# Install: source this file, or copy it to
+# Install: source this file (or: source <(gpuctl completion bash)), or copy it to
 #   ~/.local/share/bash-completion/completions/gpuctl   (per user)
 #   /usr/share/bash-completion/completions/gpuctl       (system)
 # It needs nothing from the bash-completion package.
@@ -333,7 +333,8 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota schedule status offers job events hibernate-sweep hibernate wake" ;;
+    "") words_here="version init config account worker session quota schedule status offers job events hibernate-sweep hibernate wake completion" ;;
+    completion) ((npos == 0)) && words_here="bash zsh fish" ;;
     config) words_here="show path" ;;
     account) words_here="add set list show check rm" ;;
     worker) words_here="add list show rm sync start stop destroy enable disable" ;;

@@ -137,12 +137,17 @@ using Action = std::function<int(Context&)>;
 struct Registry {
   Globals globals;
   Action selected;
+  /// Set instead of `selected` by commands that need no context (no config, no state file).
+  std::function<int()> selected_plain;
   /// Makes `sub` set its action as the one to run when it is parsed.
   void on(CLI::App* sub, Action action);
+  /// Like `on`, for an action that needs no context: it runs even when the config is broken.
+  void on_plain(CLI::App* sub, std::function<int()> action);
 };
 
 void register_init(CLI::App& app, Registry& r);
 void register_complete(CLI::App& app, Registry& r);
+void register_completion(CLI::App& app, Registry& r);
 void register_config(CLI::App& app, Registry& r);
 void register_account(CLI::App& app, Registry& r);
 void register_worker(CLI::App& app, Registry& r);

@@ -203,6 +203,12 @@ Registry::on(CLI::App* sub, Action action)
   sub->callback([this, action = std::move(action)] { selected = action; });
 }
 
+void
+Registry::on_plain(CLI::App* sub, std::function<int()> action)
+{
+  sub->callback([this, action = std::move(action)] { selected_plain = action; });
+}
+
 namespace {
 
 std::string

@@ -121,7 +121,7 @@ main(int argc, char** argv)
       {"status", app::register_status},     {"offers", app::register_offers},
       {"job", app::register_job},           {"events", app::register_events},
       {"hibernate", app::register_hibernate}, {"hibernate-sweep", app::register_hibernate_sweep},
-      {"wake", app::register_wake},
+      {"wake", app::register_wake},         {"completion", app::register_completion},
   };
   const char* word = nullptr;
   for (int i = 1; i < argc; ++i) {
@@ -173,6 +173,11 @@ main(int argc, char** argv)
     return fail(e.what(), 2);
   } catch (const Error& e) {
     return fail(e.what(), e.exit_code());
+  }
+  if (reg.selected_plain) {
+    int rc = reg.selected_plain();
+    std::fflush(stdout);
+    return rc;
   }
   if (!reg.selected) {
     return fail("missing command (see 'gpuctl --help')", 2);

@@ -1,0 +1,605 @@
+// At home in the shell (issue 10): the completion scripts and the man page cover every command
+// and option of the binary, bash completion works against the real binary, zsh and fish load
+// the scripts cleanly, and `gpuctl completion SHELL` prints the files byte for byte.
+#include "support/support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+using namespace gpuctl::test;
+
+namespace {
+
+const std::string k_src = GPUCTL_SOURCE_DIR;
+
+std::string
+build_dir()
+{
+  return std::filesystem::path(GPUCTL_BINARY).parent_path().string();
+}
+
+/// Runs argv[0] (a path, or a name looked up in env's PATH) with exactly `env`, capturing
+/// stdout and stderr; stdin is /dev/null.
+RunResult
+run_prog(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+{
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : env) {
+    env_s.push_back(k + "=" + v);
+  }
+  std::vector<std::string> argv_s = args;
+  std::vector<char*> argv, envp;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  for (auto& s : env_s) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  pid_t pid = 0;
+  // posix_spawnp looks the program up in the caller's PATH: resolve it in env's PATH here.
+  std::string prog = args.at(0);
+  if (prog.find('/') == std::string::npos) {
+    auto it = env.find("PATH");
+    std::stringstream dirs(it == env.end() ? "/usr/bin:/bin" : it->second);
+    std::string d;
+    while (std::getline(dirs, d, ':')) {
+      if (::access((d + "/" + prog).c_str(), X_OK) == 0) {
+        prog = d + "/" + prog;
+        break;
+      }
+    }
+  }
+  int rc = posix_spawn(&pid, prog.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    throw std::runtime_error("posix_spawn " + prog + ": " + std::strerror(rc));
+  }
+  RunResult r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          ::close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+        } else {
+          (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+        }
+      }
+    }
+  }
+  r.code = wait_exit(pid);
+  return r;
+}
+
+std::vector<std::string>
+lines_of(const std::string& text)
+{
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::string
+join(const std::vector<std::string>& words, const std::string& sep)
+{
+  std::string out;
+  for (const auto& w : words) {
+    out += (out.empty() ? "" : sep) + w;
+  }
+  return out;
+}
+
+/// One command of the help tree: its path ("" for gpuctl itself), long options (with whether
+/// they take a value) and subcommands.
+struct Command {
+  std::vector<std::string> path;
+  std::map<std::string, bool> options; // "--db" -> takes a value
+  std::vector<std::string> subcommands;
+};
+
+/// Parses CLI11's help: entries of the Options: and Subcommands: sections are the lines indented
+/// by exactly two spaces (descriptions continue further in).
+Command
+parse_help(const std::vector<std::string>& path, const std::string& help)
+{
+  Command c;
+  c.path = path;
+  std::string section;
+  for (const auto& line : lines_of(help)) {
+    if (!line.empty() && line[0] != ' ') {
+      section = line; // "Options:" / "OPTIONS:", by CLI11 version
+      for (auto& ch : section) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      }
+      continue;
+    }
+    if (line.size() < 3 || line.compare(0, 2, "  ") != 0 || line[2] == ' ') {
+      continue;
+    }
+    // The name column ends where the description starts (two blanks); it holds the names and,
+    // for an option with a value, the value's type ("--db TEXT", "--reset TEXT ...").
+    std::string entry = line.substr(2);
+    std::stringstream ss(entry.substr(0, entry.find("  ")));
+    std::string names, type;
+    ss >> names >> type;
+    if (section == "SUBCOMMANDS:") {
+      c.subcommands.push_back(names);
+    } else if (section == "OPTIONS:") {
+      // "-q,--quiet", "--db TEXT", "--reset TEXT ..."; a value's type is upper case.
+      bool value = std::regex_match(type, std::regex("[A-Z]+(:.*)?")) && type != "REQUIRED";
+      std::stringstream ns(names);
+      std::string n;
+      while (std::getline(ns, n, ',')) {
+        if (n.starts_with("--")) {
+          c.options[n] = value;
+        }
+      }
+    }
+  }
+  return c;
+}
+
+std::vector<Command>
+help_tree()
+{
+  Cli cli;
+  std::vector<Command> out;
+  std::vector<std::vector<std::string>> todo{{}};
+  while (!todo.empty()) {
+    auto path = todo.back();
+    todo.pop_back();
+    auto args = path;
+    args.push_back("--help");
+    RunResult r = cli.run(args);
+    INFO("gpuctl " << join(args, " ") << "\n" << r.err);
+    REQUIRE(r.code == 0);
+    Command c = parse_help(path, r.out);
+    for (const auto& s : c.subcommands) {
+      auto p = path;
+      p.push_back(s);
+      todo.push_back(p);
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool
+has_word(const std::string& text, const std::string& word)
+{
+  size_t pos = 0;
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; };
+  while ((pos = text.find(word, pos)) != std::string::npos) {
+    bool left = pos == 0 || !is_word(text[pos - 1]);
+    bool right = pos + word.size() >= text.size() || !is_word(text[pos + word.size()]);
+    if (left && right) {
+      return true;
+    }
+    ++pos;
+  }
+  return false;
+}
+
+/// bash: the value of `_gpuctl_NAME="..."`.
+std::string
+bash_var(const std::string& script, const std::string& name)
+{
+  std::smatch m;
+  std::regex re("\n" + name + "=\"([^\"]*)\"");
+  return std::regex_search(script, m, re) ? m[1].str() : std::string();
+}
+
+/// bash: `$_gpuctl_xxx` references replaced by the variables' values.
+std::string
+bash_expand(const std::string& script, std::string text)
+{
+  std::regex ref(R"(\$(_gpuctl_[a-z_]+))");
+  std::smatch m;
+  while (std::regex_search(text, m, ref)) {
+    text = m.prefix().str() + bash_var(script, m[1].str()) + m.suffix().str();
+  }
+  return text;
+}
+
+/// bash: the text after `LABEL) WHAT"` (WHAT: `echo ` or `words_here=`) up to the closing quote.
+std::string
+bash_case(const std::string& script, const std::string& label, const std::string& what)
+{
+  for (const auto& line : lines_of(script)) {
+    size_t i = line.find_first_not_of(' ');
+    if (i == std::string::npos) continue;
+    std::string rest = line.substr(i);
+    for (const std::string& l : {label, "\"" + label + "\""}) {
+      std::string head = l + ") " + what + "\"";
+      if (rest.starts_with(head)) {
+        std::string v = rest.substr(head.size());
+        return bash_expand(script, v.substr(0, v.find('"')));
+      }
+      // `completion) ((npos == 0)) && words_here="…"`
+      std::string head2 = l + ") ((npos == 0)) && " + what + "\"";
+      if (rest.starts_with(head2)) {
+        std::string v = rest.substr(head2.size());
+        return bash_expand(script, v.substr(0, v.find('"')));
+      }
+    }
+  }
+  return "\x01missing";
+}
+
+/// zsh: the body of function NAME, and the values of the `_gpuctl_*` arrays it names.
+std::string
+zsh_function(const std::string& script, const std::string& name)
+{
+  std::string head = "\n" + name + "() {";
+  size_t at = script.find(head);
+  if (at == std::string::npos) {
+    return "";
+  }
+  // A one-line function ends at its line's "}"; a longer one at the next line that is "}".
+  size_t eol = script.find('\n', at + 1);
+  std::string first = script.substr(at + 1, eol - at - 1);
+  std::string body;
+  if (first.ends_with("}")) {
+    body = first;
+  } else {
+    size_t end = script.find("\n}\n", at);
+    body = script.substr(at + 1, end - at);
+  }
+  std::string out = body;
+  std::regex ref(R"(\$(_gpuctl_[a-z_]+))");
+  for (std::sregex_iterator it(body.begin(), body.end(), ref), e; it != e; ++it) {
+    std::string arr = "\n" + (*it)[1].str() + "=(";
+    size_t a = script.find(arr);
+    if (a != std::string::npos) {
+      out += script.substr(a, script.find("\n)", a) - a);
+    }
+  }
+  return out;
+}
+
+std::string
+roff(const std::string& s)
+{
+  std::string out;
+  for (char c : s) {
+    if (c == '-') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string
+path_label(const std::vector<std::string>& path)
+{
+  return path.empty() ? "gpuctl" : "gpuctl " + join(path, " ");
+}
+
+} // namespace
+
+TEST_CASE("completions and man page cover every command and long option of gpuctl --help")
+{
+  const std::string bash = read_file(k_src + "/completions/gpuctl.bash");
+  const std::string zsh = read_file(k_src + "/completions/gpuctl.zsh");
+  const std::string fish = read_file(k_src + "/completions/gpuctl.fish");
+  const std::string man = read_file(k_src + "/man/gpuctl.1");
+  REQUIRE(!bash.empty());
+  REQUIRE(!zsh.empty());
+  REQUIRE(!fish.empty());
+  REQUIRE(!man.empty());
+  auto tree = help_tree();
+  REQUIRE(tree.size() > 40);
+  std::set<std::string> seen;
+  for (const auto& c : tree) {
+    seen.insert(join(c.path, " "));
+  }
+  // The walk found the commands (and not the hidden one).
+  CHECK(seen.count("worker add") == 1);
+  CHECK(seen.count("events prune") == 1);
+  CHECK(seen.count("completion") == 1);
+  CHECK(seen.count("__complete") == 0);
+
+  const std::string bash_globals = bash_var(bash, "_gpuctl_global_opts");
+  const std::string bash_global_values = bash_var(bash, "_gpuctl_global_value_opts");
+  std::vector<std::string> missing;
+  for (const auto& c : tree) {
+    const std::string p = join(c.path, " ");
+    const std::string label = path_label(c.path);
+    // Subcommands: in the parent's word list (bash), its _describe array (zsh), a completion
+    // conditioned on the parent (fish), and a section of the man page.
+    for (const auto& s : c.subcommands) {
+      std::string full = label + " " + s;
+      if (!has_word(bash_case(bash, p.empty() ? "\"\"" : p, "words_here="), s)) {
+        missing.push_back("bash: subcommand " + full);
+      }
+      std::string zarr = p.empty() ? "_gpuctl_commands" : "_gpuctl_sub_" + p;
+      size_t za = zsh.find("\n" + zarr + "=(");
+      std::string zbody = za == std::string::npos ? "" : zsh.substr(za, zsh.find(")\n", za) - za);
+      if (zbody.find("'" + s + ":") == std::string::npos &&
+          zbody.find("\"" + s + ":") == std::string::npos) {
+        missing.push_back("zsh: subcommand " + full);
+      }
+      std::string cond = p.empty() ? "\"\"" : p;
+      bool in_fish = false;
+      for (const auto& line : lines_of(fish)) {
+        bool on_parent = line.find("-n '__gpuctl_at " + cond + "'") != std::string::npos ||
+                         line.find("-n '__gpuctl_at_pos " + cond + "'") != std::string::npos;
+        in_fish = in_fish || (on_parent && has_word(line, "-a " + s));
+      }
+      if (!in_fish) {
+        missing.push_back("fish: subcommand " + full);
+      }
+      std::string sec = ".SS \"" + roff(full);
+      bool in_man = false;
+      for (size_t at = man.find(sec); at != std::string::npos; at = man.find(sec, at + 1)) {
+        char next = man[at + sec.size()];
+        in_man = in_man || next == ' ' || next == '"';
+      }
+      if (!in_man) {
+        missing.push_back("man: section " + full);
+      }
+    }
+    // Long options: offered for this command (or everywhere, for the global ones), and
+    // documented in the man page.
+    const std::string bash_leaf = p.empty() ? "" : bash_case(bash, p, "echo ");
+    const std::string zsh_leaf =
+        zsh_function(zsh, p.empty() ? "_gpuctl" : "_gpuctl_cmd_" + join(c.path, "_"));
+    for (const auto& [opt, value] : c.options) {
+      if (opt == "--help" && !p.empty()) {
+        continue; // offered everywhere: checked once, for gpuctl itself
+      }
+      const std::string what = label + " " + opt;
+      if (!has_word(bash_leaf, opt) && !has_word(bash_globals, opt)) {
+        missing.push_back("bash: option " + what);
+      }
+      std::string escaped; // "account\ add": the file writes some case patterns so
+      for (char ch : p) {
+        escaped += ch == ' ' ? std::string("\\ ") : std::string(1, ch);
+      }
+      if (value && !has_word(bash_global_values, opt) && !has_word(bash, p + ":" + opt) &&
+          !has_word(bash, escaped + ":" + opt)) {
+        missing.push_back("bash: option takes a value (_gpuctl_takes_value) " + what);
+      }
+      if (!has_word(zsh_leaf, opt)) {
+        missing.push_back("zsh: option " + what);
+      }
+      std::string cond = p.empty() ? "\"\"" : p;
+      std::string l = " -l " + opt.substr(2);
+      bool in_fish = false;
+      for (const auto& line : lines_of(fish)) {
+        if (!line.starts_with("complete -c gpuctl ") || !has_word(line, l.substr(1))) {
+          continue;
+        }
+        bool global = line.find("'__gpuctl_at ") == std::string::npos &&
+                      line.find("'__gpuctl_at_pos ") == std::string::npos &&
+                      line.find("\"__gpuctl_at ") == std::string::npos;
+        in_fish = in_fish || global || line.find("-n '__gpuctl_at " + cond + "'") != std::string::npos;
+      }
+      if (!in_fish) {
+        missing.push_back("fish: option " + what);
+      }
+      if (man.find(roff(opt)) == std::string::npos) {
+        missing.push_back("man: option " + what + " (" + roff(opt) + ")");
+      }
+    }
+  }
+  INFO("missing:\n" << join(missing, "\n"));
+  CHECK(missing.empty());
+}
+
+TEST_CASE("bash completion: command words, and worker names from the binary under test")
+{
+  Cli cli;
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"worker", "add", "w2", "--account", "lab", "--host", "u@h2"});
+  auto env = cli.env;
+  env["PATH"] = build_dir() + ":/usr/bin:/bin";
+  const std::string script = k_src + "/completions/gpuctl.bash";
+  // Completes the line "$1" (the cursor at its end) and prints COMPREPLY, one per line.
+  const std::string driver = R"(
+source "$0" || exit 9
+line=$1
+read -r -a COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE=$line
+COMP_POINT=${#line}
+_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
+)";
+  auto complete = [&](const std::string& line) {
+    RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
+    INFO("line: " << line << "\nstderr: " << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    auto words = lines_of(r.out);
+    return std::set<std::string>(words.begin(), words.end());
+  };
+  CHECK(complete("gpuctl wor") == std::set<std::string>{"worker"});
+  CHECK(complete("gpuctl comp") == std::set<std::string>{"completion"});
+  CHECK(complete("gpuctl completion ") == std::set<std::string>{"bash", "fish", "zsh"});
+  CHECK(complete("gpuctl worker show ") == std::set<std::string>{"w1", "w2"});
+  CHECK(complete("gpuctl worker show w") == std::set<std::string>{"w1", "w2"});
+  CHECK(complete("gpuctl session list --worker w") == std::set<std::string>{"w1", "w2"});
+  CHECK(complete("gpuctl quota ") == std::set<std::string>{"lab"});
+  // --db on the line wins: an empty state file there has no workers.
+  Cli other;
+  other.ok({"init"});
+  CHECK(complete("gpuctl --db " + other.db_path() + " worker show ").empty());
+}
+
+TEST_CASE("zsh and fish load the completion scripts without a word on stderr")
+{
+  Cli cli;
+  auto env = cli.env;
+  env["PATH"] = build_dir() + ":/usr/bin:/bin";
+  env["ZDOTDIR"] = cli.dir() / "home";
+  RunResult z = run_prog({"zsh", "-c",
+                          "autoload -U compinit && compinit -u && source " + k_src +
+                              "/completions/gpuctl.zsh && [[ ${_comps[gpuctl]} == _gpuctl ]]"},
+                         env);
+  INFO("zsh stderr: " << z.err);
+  CHECK(z.code == 0);
+  CHECK(z.err.empty());
+  RunResult f = run_prog(
+      {"fish", "--no-config", "-c", "source " + k_src + "/completions/gpuctl.fish"}, env);
+  INFO("fish stderr: " << f.err);
+  CHECK(f.code == 0);
+  CHECK(f.err.empty());
+  // fish's own completer, against the binary under test.
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"worker", "add", "w2", "--account", "lab", "--host", "u@h2"});
+  auto fish_complete = [&](const std::string& line) {
+    RunResult r = run_prog({"fish", "--no-config", "-c",
+                            "source " + k_src + "/completions/gpuctl.fish; and complete -C'" +
+                                line + "'"},
+                           env);
+    INFO("fish line: " << line << "\nstderr: " << r.err);
+    CHECK(r.code == 0);
+    std::set<std::string> words;
+    for (const auto& l : lines_of(r.out)) {
+      words.insert(l.substr(0, l.find('\t')));
+    }
+    return words;
+  };
+  CHECK(fish_complete("gpuctl wor") == std::set<std::string>{"worker"});
+  CHECK(fish_complete("gpuctl worker show ") == std::set<std::string>{"w1", "w2"});
+  CHECK(fish_complete("gpuctl completion ") == std::set<std::string>{"bash", "fish", "zsh"});
+}
+
+TEST_CASE("gpuctl completion bash|zsh|fish prints the files of completions/ byte for byte")
+{
+  Cli cli;
+  for (const char* shell : {"bash", "zsh", "fish"}) {
+    INFO("shell: " << shell);
+    RunResult r = cli.ok({"completion", shell});
+    CHECK(r.err.empty());
+    CHECK(r.out == read_file(k_src + "/completions/gpuctl." + shell));
+  }
+  // It needs neither a config nor a state file: a broken config does not stop it.
+  write_file(cli.dir() / "bad.toml", "[[[ not toml");
+  RunResult r = cli.run({"--config", cli.dir() / "bad.toml", "completion", "bash"});
+  CHECK(r.code == 0);
+  CHECK(r.out == read_file(k_src + "/completions/gpuctl.bash"));
+  CHECK(!std::filesystem::exists(cli.db_path()));
+  RunResult bad = cli.run({"completion", "tcsh"});
+  CHECK(bad.code == 2);
+  CHECK(bad.out.empty());
+}
+
+TEST_CASE("cmake --install puts every file where its tool looks, and the installed gpuctl runs")
+{
+  Cli cli;
+  const std::string prefix = cli.dir() / "prefix";
+  RunResult inst = run_prog({GPUCTL_CMAKE, "--install", GPUCTL_BUILD_DIR, "--prefix", prefix},
+                            {{"PATH", "/usr/bin:/bin"}, {"HOME", cli.dir().path()}});
+  INFO("cmake --install: " << inst.out << inst.err);
+  REQUIRE(inst.code == 0);
+  namespace fs = std::filesystem;
+  CHECK(::access((prefix + "/bin/gpuctl").c_str(), X_OK) == 0);
+  CHECK(fs::is_regular_file(prefix + "/lib/gpuctl/libgpuctl-tz.so"));
+  CHECK(read_file(prefix + "/share/man/man1/gpuctl.1") == read_file(k_src + "/man/gpuctl.1"));
+  for (const auto& page : fs::directory_iterator(k_src + "/man")) {
+    if (page.path().extension() == ".5") {
+      CHECK(fs::is_regular_file(prefix + "/share/man/man5/" + page.path().filename().string()));
+    }
+  }
+  CHECK(read_file(prefix + "/share/bash-completion/completions/gpuctl") ==
+        read_file(k_src + "/completions/gpuctl.bash"));
+  CHECK(read_file(prefix + "/share/zsh/vendor-completions/_gpuctl") ==
+        read_file(k_src + "/completions/gpuctl.zsh"));
+  CHECK(read_file(prefix + "/share/fish/vendor_completions.d/gpuctl.fish") ==
+        read_file(k_src + "/completions/gpuctl.fish"));
+
+  // The installed binary, with no build tree on its PATH and no GPUCTL_TZ_PLUGIN.
+  auto env = cli.env;
+  env["PATH"] = prefix + "/bin:/usr/bin:/bin";
+  RunResult v = run_prog({prefix + "/bin/gpuctl", "--version"}, env);
+  CHECK(v.code == 0);
+  CHECK(v.out.starts_with("gpuctl "));
+  RunResult tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
+  INFO("status: " << tz.out << tz.err);
+  CHECK(tz.code == 0);
+
+  // Each tool finds its file: man(1) through MANPATH, bash-completion and fish through
+  // XDG_DATA_DIRS, zsh through fpath (the #compdef autoload path).
+  if (::access("/usr/bin/man", X_OK) == 0) {
+    auto menv = env;
+    menv["MANPATH"] = prefix + "/share/man";
+    RunResult m = run_prog({"man", "-w", "gpuctl"}, menv);
+    CHECK(m.out == prefix + "/share/man/man1/gpuctl.1\n");
+  }
+  auto xenv = env;
+  xenv["XDG_DATA_DIRS"] = prefix + "/share";
+  // (fish's own config.fish builds the completion path from XDG_DATA_DIRS: no --no-config; HOME
+  // is the test's, and gpuctl must be on PATH for fish to load its completions.)
+  RunResult f = run_prog({"fish", "-c", "complete -C'gpuctl wor'"}, xenv);
+  INFO("fish: " << f.out << f.err);
+  CHECK(f.out.starts_with("worker\t"));
+  xenv["ZDOTDIR"] = cli.dir() / "home";
+  RunResult z = run_prog({"zsh", "-c",
+                          "fpath=(" + prefix + "/share/zsh/vendor-completions $fpath); "
+                          "autoload -U compinit && compinit -u && [[ ${_comps[gpuctl]} == _gpuctl ]]"},
+                         xenv);
+  INFO("zsh: " << z.err);
+  CHECK(z.code == 0);
+  CHECK(z.err.empty());
+  // bash-completion's loader (when installed) looks in $XDG_DATA_DIRS/bash-completion/completions.
+  if (fs::exists("/usr/share/bash-completion/bash_completion")) {
+    RunResult b = run_prog({"bash", "-c",
+                            "source /usr/share/bash-completion/bash_completion; "
+                            "_completion_loader gpuctl; complete -p gpuctl"},
+                           xenv);
+    INFO("bash: " << b.err);
+    CHECK(b.out == "complete -F _gpuctl gpuctl\n");
+  }
+
+  // Without the plug-in in its place only UTC works: the one above was found at ../lib/gpuctl.
+  fs::remove(prefix + "/lib/gpuctl/libgpuctl-tz.so");
+  RunResult no_tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
+  CHECK(no_tz.code == 2);
+  CHECK(no_tz.err.find("libgpuctl-tz.so") != std::string::npos);
+}
