@@ -1,31 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/store/hibernation.hpp"
 
-#include "gpuctl/store/epoch.hpp"
+#include "gpuctl/store/columns.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
 namespace gpuctl::store {
-
-namespace {
-
-std::optional<Instant>
-opt_instant(const SQLite::Column& c)
-{
-  return c.isNull() ? std::nullopt : std::optional<Instant>(instant(c.getInt64()));
-}
-
-void
-bind_instant(SQLite::Statement& q, int i, const std::optional<Instant>& t)
-{
-  if (t) {
-    q.bind(i, epoch(*t));
-  } else {
-    q.bind(i);
-  }
-}
-
-} // namespace
 
 namespace {
 
@@ -37,9 +17,7 @@ read_hibernation(SQLite::Statement& q, int first)
   r.idle_since = opt_instant(q.getColumn(first + 1));
   r.hibernated_at = opt_instant(q.getColumn(first + 2));
   r.woke_at = opt_instant(q.getColumn(first + 3));
-  if (!q.getColumn(first + 4).isNull()) {
-    r.storage_usd_per_hour = q.getColumn(first + 4).getDouble();
-  }
+  r.storage_usd_per_hour = opt_double(q.getColumn(first + 4));
   return r;
 }
 
@@ -47,8 +25,8 @@ ScheduleRow
 read_schedule(SQLite::Statement& q, int first)
 {
   ScheduleRow r;
-  if (!q.getColumn(first).isNull()) r.wake_min = q.getColumn(first).getInt();
-  if (!q.getColumn(first + 1).isNull()) r.sleep_min = q.getColumn(first + 1).getInt();
+  r.wake_min = opt_int(q.getColumn(first));
+  r.sleep_min = opt_int(q.getColumn(first + 1));
   r.tz = q.getColumn(first + 2).getString();
   r.days = q.getColumn(first + 3).getInt();
   r.last_checked_at = opt_instant(q.getColumn(first + 4));
@@ -103,11 +81,7 @@ insert_samples(SQLite::Database& db, const std::vector<std::pair<std::int64_t, U
     q.reset();
     q.bind(1, worker);
     q.bind(2, epoch(s.at));
-    if (s.gpu_util) {
-      q.bind(3, *s.gpu_util);
-    } else {
-      q.bind(3);
-    }
+    bind_opt(q, 3, s.gpu_util);
     q.exec();
   }
 }
@@ -122,9 +96,7 @@ recent_samples(SQLite::Database& db, Instant since)
   while (q.executeStep()) {
     UtilSample s;
     s.at = instant(q.getColumn(1).getInt64());
-    if (!q.getColumn(2).isNull()) {
-      s.gpu_util = q.getColumn(2).getDouble();
-    }
+    s.gpu_util = opt_double(q.getColumn(2));
     out[q.getColumn(0).getInt64()].push_back(s);
   }
   return out;
@@ -137,16 +109,10 @@ hibernation_of(SQLite::Database& db, std::int64_t worker_id)
                           "storage_usd_per_hour FROM hibernation WHERE worker_id = ?");
   q.bind(1, worker_id);
   HibernationRow r;
-  r.worker_id = worker_id;
   if (q.executeStep()) {
-    r.config_json = q.getColumn(0).getString();
-    r.idle_since = opt_instant(q.getColumn(1));
-    r.hibernated_at = opt_instant(q.getColumn(2));
-    r.woke_at = opt_instant(q.getColumn(3));
-    if (!q.getColumn(4).isNull()) {
-      r.storage_usd_per_hour = q.getColumn(4).getDouble();
-    }
+    r = read_hibernation(q, 0);
   }
+  r.worker_id = worker_id;
   return r;
 }
 
@@ -157,14 +123,10 @@ save_hibernation(SQLite::Database& db, const HibernationRow& r)
                           "hibernated_at, woke_at, storage_usd_per_hour) VALUES (?, ?, ?, ?, ?, ?)");
   q.bind(1, r.worker_id);
   q.bind(2, r.config_json);
-  bind_instant(q, 3, r.idle_since);
-  bind_instant(q, 4, r.hibernated_at);
-  bind_instant(q, 5, r.woke_at);
-  if (r.storage_usd_per_hour) {
-    q.bind(6, *r.storage_usd_per_hour);
-  } else {
-    q.bind(6);
-  }
+  bind_opt(q, 3, r.idle_since);
+  bind_opt(q, 4, r.hibernated_at);
+  bind_opt(q, 5, r.woke_at);
+  bind_opt(q, 6, r.storage_usd_per_hour);
   q.exec();
 }
 
@@ -174,11 +136,7 @@ insert_sample(SQLite::Database& db, std::int64_t worker_id, const UtilSample& s)
   SQLite::Statement q(db, "INSERT INTO util_samples(worker_id, at, gpu_util) VALUES (?, ?, ?)");
   q.bind(1, worker_id);
   q.bind(2, epoch(s.at));
-  if (s.gpu_util) {
-    q.bind(3, *s.gpu_util);
-  } else {
-    q.bind(3);
-  }
+  bind_opt(q, 3, s.gpu_util);
   q.exec();
 }
 
@@ -193,9 +151,7 @@ samples_since(SQLite::Database& db, std::int64_t worker_id, Instant since)
   while (q.executeStep()) {
     UtilSample s;
     s.at = instant(q.getColumn(0).getInt64());
-    if (!q.getColumn(1).isNull()) {
-      s.gpu_util = q.getColumn(1).getDouble();
-    }
+    s.gpu_util = opt_double(q.getColumn(1));
     out.push_back(s);
   }
   return out;
@@ -218,13 +174,8 @@ schedule_of(SQLite::Database& db, std::int64_t worker_id)
   if (!q.executeStep()) {
     return std::nullopt;
   }
-  ScheduleRow r;
+  ScheduleRow r = read_schedule(q, 0);
   r.worker_id = worker_id;
-  if (!q.getColumn(0).isNull()) r.wake_min = q.getColumn(0).getInt();
-  if (!q.getColumn(1).isNull()) r.sleep_min = q.getColumn(1).getInt();
-  r.tz = q.getColumn(2).getString();
-  r.days = q.getColumn(3).getInt();
-  r.last_checked_at = opt_instant(q.getColumn(4));
   return r;
 }
 
@@ -234,11 +185,11 @@ save_schedule(SQLite::Database& db, const ScheduleRow& r)
   SQLite::Statement q(db, "INSERT OR REPLACE INTO wake_schedules(worker_id, wake_min, sleep_min, "
                           "tz, days, last_checked_at) VALUES (?, ?, ?, ?, ?, ?)");
   q.bind(1, r.worker_id);
-  if (r.wake_min) q.bind(2, *r.wake_min); else q.bind(2);
-  if (r.sleep_min) q.bind(3, *r.sleep_min); else q.bind(3);
+  bind_opt(q, 2, r.wake_min);
+  bind_opt(q, 3, r.sleep_min);
   q.bind(4, r.tz);
   q.bind(5, r.days);
-  bind_instant(q, 6, r.last_checked_at);
+  bind_opt(q, 6, r.last_checked_at);
   q.exec();
 }
 

@@ -2,61 +2,13 @@
 #include "gpuctl/store/jobs.hpp"
 
 #include "gpuctl/core/error.hpp"
-#include "gpuctl/store/epoch.hpp"
+#include "gpuctl/store/columns.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
 namespace gpuctl::store {
 
 namespace {
-
-template <typename T>
-void
-bind_opt(SQLite::Statement& st, int idx, const std::optional<T>& v)
-{
-  if (v) {
-    st.bind(idx, *v);
-  } else {
-    st.bind(idx);
-  }
-}
-
-void
-bind_opt_instant(SQLite::Statement& st, int idx, const std::optional<Instant>& v)
-{
-  if (v) {
-    st.bind(idx, epoch(*v));
-  } else {
-    st.bind(idx);
-  }
-}
-
-std::optional<std::int64_t>
-opt_i64(const SQLite::Column& c)
-{
-  if (c.isNull()) {
-    return std::nullopt;
-  }
-  return c.getInt64();
-}
-
-std::optional<Instant>
-opt_instant(const SQLite::Column& c)
-{
-  if (c.isNull()) {
-    return std::nullopt;
-  }
-  return instant(c.getInt64());
-}
-
-std::optional<std::string>
-opt_str(const SQLite::Column& c)
-{
-  if (c.isNull()) {
-    return std::nullopt;
-  }
-  return c.getString();
-}
 
 constexpr const char* k_job_select =
     "SELECT id, name, state, priority, spec_json, worker_id, worker_name, session_id, attempts, "
@@ -73,19 +25,17 @@ read_job(SQLite::Statement& q)
   r.priority = q.getColumn(3).getInt();
   r.spec_json = q.getColumn(4).getString();
   r.worker_id = opt_i64(q.getColumn(5));
-  r.worker_name = opt_str(q.getColumn(6));
+  r.worker_name = opt_text(q.getColumn(6));
   r.session_id = opt_i64(q.getColumn(7));
   r.attempts = q.getColumn(8).getInt();
   r.max_attempts = q.getColumn(9).getInt();
-  r.dispatch_key = opt_str(q.getColumn(10));
+  r.dispatch_key = opt_text(q.getColumn(10));
   r.submitted_at = instant(q.getColumn(11).getInt64());
   r.dispatched_at = opt_instant(q.getColumn(12));
   r.started_at = opt_instant(q.getColumn(13));
   r.ended_at = opt_instant(q.getColumn(14));
   r.timeout_s = opt_i64(q.getColumn(15));
-  if (!q.getColumn(16).isNull()) {
-    r.exit_code = q.getColumn(16).getInt();
-  }
+  r.exit_code = opt_int(q.getColumn(16));
   r.cancel_requested = q.getColumn(17).getInt() != 0;
   r.result_json = q.getColumn(18).getString();
   return r;
@@ -196,9 +146,9 @@ update_job(SQLite::Database& db, const JobRow& r)
   bind_opt(q, 5, r.session_id);
   q.bind(6, r.attempts);
   bind_opt(q, 7, r.dispatch_key);
-  bind_opt_instant(q, 8, r.dispatched_at);
-  bind_opt_instant(q, 9, r.started_at);
-  bind_opt_instant(q, 10, r.ended_at);
+  bind_opt(q, 8, r.dispatched_at);
+  bind_opt(q, 9, r.started_at);
+  bind_opt(q, 10, r.ended_at);
   bind_opt(q, 11, r.timeout_s);
   bind_opt(q, 12, r.exit_code);
   q.bind(13, r.cancel_requested ? 1 : 0);
@@ -258,7 +208,7 @@ list_events(SQLite::Database& db, std::optional<Instant> since, const std::strin
     e.at = instant(q.getColumn(1).getInt64());
     e.type = q.getColumn(2).getString();
     e.worker_id = opt_i64(q.getColumn(3));
-    e.worker = opt_str(q.getColumn(4));
+    e.worker = opt_text(q.getColumn(4));
     e.job_id = opt_i64(q.getColumn(5));
     e.reason = q.getColumn(6).getString();
     e.detail_json = q.getColumn(7).getString();

@@ -3,34 +3,13 @@
 
 #include "gpuctl/core/error.hpp"
 
+#include "gpuctl/store/columns.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 namespace gpuctl::store {
 
 namespace {
-
-template <typename T>
-void
-bind_opt(SQLite::Statement& st, int idx, const std::optional<T>& v)
-{
-  if (v) {
-    st.bind(idx, *v);
-  } else {
-    st.bind(idx);
-  }
-}
-
-std::optional<std::string>
-opt_text(const SQLite::Column& c)
-{
-  return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
-}
-
-std::optional<double>
-opt_double(const SQLite::Column& c)
-{
-  return c.isNull() ? std::nullopt : std::optional<double>(c.getDouble());
-}
 
 constexpr const char* k_account_select =
     "SELECT a.id, a.name, a.provider, a.credentials_ref, a.policy_json, a.created_at, "
