@@ -30,6 +30,15 @@ vast_worker(store::Database& db, const std::string& name)
   return w;
 }
 
+/// A worker's effective idle rules (its overrides, else [hibernate]).
+hibernate::Rules
+worker_rules(Context& ctx, store::Database& db, const store::WorkerRow& w)
+{
+  return hibernate::effective_rules(
+      hibernate::overrides_from_json_text(store::hibernation_of(db.sql(), w.id).config_json),
+      ctx.config());
+}
+
 nlohmann::ordered_json
 rules_json(const hibernate::Rules& r)
 {
@@ -173,10 +182,7 @@ register_hibernate(CLI::App& app, Registry& r)
           return hibernate::effective_rules(cur, ctx.config());
         });
       } else {
-        auto w = vast_worker(db, o->worker);
-        rules = hibernate::effective_rules(
-            hibernate::overrides_from_json_text(store::hibernation_of(db.sql(), w.id).config_json),
-            ctx.config());
+        rules = worker_rules(ctx, db, vast_worker(db, o->worker));
       }
       if (ctx.json()) {
         auto j = rules_json(rules);
@@ -289,17 +295,7 @@ register_hibernate(CLI::App& app, Registry& r)
     r.on(sub, [=](Context& ctx) {
       auto db = ctx.open(store::Access::read);
       auto w = vast_worker(db, *worker);
-      auto rules = hibernate::effective_rules(
-          hibernate::overrides_from_json_text(store::hibernation_of(db.sql(), w.id).config_json),
-          ctx.config());
-      hibernate::WatchdogParams p;
-      p.idle_below = rules.idle_below;
-      p.idle_for = std::chrono::seconds(rules.idle_for.count());
-      if (const char* url = std::getenv("GPUCTL_VAST_URL"); url != nullptr && *url != '\0') {
-        p.api_base = url;
-      } else {
-        p.api_base = ctx.config().get_string("providers.vast.base_url");
-      }
+      auto p = hibernate::watchdog_params(worker_rules(ctx, db, w), ctx.config());
       std::cout << (*script ? hibernate::watchdog_snippet(p) : hibernate::watchdog_onstart(p));
       return 0;
     });
@@ -369,18 +365,13 @@ register_wake(CLI::App& app, Registry& r)
     if (!o->region.empty()) wo.rerent.region = o->region;
     if (mp->count() > 0) wo.rerent.max_price = o->max_price;
     wo.rerent.destroy_old = o->destroy_old;
-    if (o->watchdog) {
-      hibernate::WatchdogParams p;
-      p.idle_below = ctx.config().get_number("hibernate.idle_gpu_below");
-      p.idle_for = std::chrono::seconds(ctx.config().get_duration("hibernate.idle_for").count());
-      const char* url = std::getenv("GPUCTL_VAST_URL");
-      p.api_base = url != nullptr && *url != '\0' ? std::string(url)
-                                                  : ctx.config().get_string("providers.vast.base_url");
-      wo.rerent.extra_onstart = hibernate::watchdog_onstart(p);
-    }
     wo.wait = o->wait;
     auto db = ctx.open(store::Access::write_existing);
-    vast_worker(db, o->worker);
+    auto w = vast_worker(db, o->worker);
+    if (o->watchdog) { // with this worker's idle rules
+      wo.rerent.extra_onstart = hibernate::watchdog_onstart(
+          hibernate::watchdog_params(worker_rules(ctx, db, w), ctx.config()));
+    }
     auto res = hibernate::wake(db, ctx.cloud(), o->worker, wo);
     ctx.flush_warnings();
     if (res.rerented) {

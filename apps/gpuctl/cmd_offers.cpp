@@ -2,7 +2,7 @@
 // gpuctl offers search | rent (vast.ai).
 #include "app.hpp"
 
-#include "gpuctl/hibernate/watchdog.hpp"
+#include "gpuctl/hibernate/idle.hpp"
 
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/output/json.hpp"
@@ -171,12 +171,8 @@ register_offers(CLI::App& app, Registry& r)
       if (o_max->count() > 0) req->max_price = *max_price;
       if (*watchdog) {
         // The instance-scoped key (CONTAINER_API_KEY) stops it; the user's key never goes there.
-        hibernate::WatchdogParams p;
-        p.idle_below = ctx.config().get_number("hibernate.idle_gpu_below");
-        p.idle_for = std::chrono::seconds(ctx.config().get_duration("hibernate.idle_for").count());
-        const char* url = std::getenv("GPUCTL_VAST_URL");
-        p.api_base = url != nullptr && *url != '\0' ? std::string(url)
-                                                    : ctx.config().get_string("providers.vast.base_url");
+        auto p = hibernate::watchdog_params(hibernate::effective_rules({}, ctx.config()),
+                                            ctx.config());
         if (!req->onstart.empty() && req->onstart.back() != '\n') {
           req->onstart += '\n';
         }

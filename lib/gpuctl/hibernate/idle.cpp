@@ -62,6 +62,16 @@ effective_rules(const Overrides& o, const config::Config& cfg)
   return r;
 }
 
+WatchdogParams
+watchdog_params(const Rules& rules, const config::Config& cfg)
+{
+  WatchdogParams p;
+  p.idle_below = rules.idle_below;
+  p.idle_for = std::chrono::seconds(rules.idle_for.count());
+  p.api_base = cfg.get_string("providers.vast.base_url");
+  return p;
+}
+
 Judgement
 judge(const std::vector<store::UtilSample>& samples, Instant now, std::optional<Instant> started,
       const Rules& rules, bool job_running)

@@ -5,6 +5,7 @@
 #include "gpuctl/config/config.hpp"
 #include "gpuctl/core/clock.hpp"
 #include "gpuctl/core/duration.hpp"
+#include "gpuctl/hibernate/watchdog.hpp"
 #include "gpuctl/store/hibernation.hpp"
 
 #include <optional>
@@ -35,6 +36,10 @@ struct Rules {
   Seconds sweep_interval{60};         ///< samples further apart than 2× this break idleness
 };
 Rules effective_rules(const Overrides& o, const config::Config& cfg);
+
+/// The on-instance watchdog for `rules`, stopping the instance through the configured vast.ai
+/// API (`providers.vast.base_url`, which GPUCTL_VAST_URL overrides).
+WatchdogParams watchdog_params(const Rules& rules, const config::Config& cfg);
 
 /// What the samples say.
 enum class Verdict {
