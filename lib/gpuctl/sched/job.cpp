@@ -229,6 +229,13 @@ submit(store::Database& db, const SubmitRequest& r, const std::string& jobs_root
   });
 }
 
+std::int64_t
+run_limit_s(const store::JobRow& job)
+{
+  json r = json::parse(job.result_json, nullptr, false);
+  return r.is_object() ? r.value("run_timeout_s", std::int64_t{0}) : 0;
+}
+
 std::string
 job_dir(const store::JobRow& job, const JobSpec& spec, const std::string& jobs_root)
 {

@@ -55,6 +55,10 @@ struct SubmitRequest {
 store::JobRow submit(store::Database& db, const SubmitRequest& r, const std::string& jobs_root,
                      Instant now);
 
+/// The run limit the current attempt was dispatched with (result_json "run_timeout_s"),
+/// seconds; 0 = none or not dispatched.
+std::int64_t run_limit_s(const store::JobRow& job);
+
 /// The directory of a job's files: its output dir, else `jobs_root`/ID.
 std::string job_dir(const store::JobRow& job, const JobSpec& spec, const std::string& jobs_root);
 

@@ -43,8 +43,7 @@ account_loads(store::Database& db, const config::Config& cfg, Instant now)
   std::map<std::int64_t, Instant> job_end_by_session;
   for (const auto& j : store::active_jobs(db.sql())) {
     if (j.session_id && j.dispatched_at) {
-      auto r = json::parse(j.result_json, nullptr, false);
-      std::int64_t limit = r.is_object() ? r.value("run_timeout_s", std::int64_t{0}) : 0;
+      std::int64_t limit = run_limit_s(j);
       if (limit > 0) {
         job_end_by_session[*j.session_id] = *j.dispatched_at + Seconds{limit};
       }

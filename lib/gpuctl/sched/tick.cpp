@@ -31,12 +31,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string
-provider_of(const store::WorkerRow& w)
-{
-  return w.provider;
-}
-
 /// Runs the tick's steps with shared state.
 class Ticker {
 public:
@@ -364,12 +358,7 @@ private:
         o = b->observe(rc);
       } catch (const Error& e) {
         error(e.what());
-        std::optional<std::int64_t> limit = job.result_json.empty()
-                                                ? std::nullopt
-                                                : std::optional<std::int64_t>{};
-        auto r = json::parse(job.result_json, nullptr, false);
-        std::int64_t run_limit = r.is_object() ? r.value("run_timeout_s", std::int64_t{0}) : 0;
-        (void)limit;
+        std::int64_t run_limit = run_limit_s(job);
         if (job.state == "lost" && job.dispatched_at && run_limit > 0 &&
             *job.dispatched_at + Seconds{run_limit} + Seconds{300} < m_now) {
           db().write([&] {
