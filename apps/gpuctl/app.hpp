@@ -2,11 +2,13 @@
 // Shared plumbing of the gpuctl binary: global options, the per-run context, and the way a
 // command registers its action. Commands only parse arguments, call lib/gpuctl and render.
 #pragma once
+#include "gpuctl/autoscale/autoscale.hpp"
 #include "gpuctl/cloud/cloud.hpp"
 #include "gpuctl/config/config.hpp"
 #include "gpuctl/core/clock.hpp"
 #include "gpuctl/core/time.hpp"
 #include "gpuctl/providers/credentials.hpp"
+#include "gpuctl/providers/ssh/client.hpp"
 #include "gpuctl/providers/ssh/process.hpp"
 #include "gpuctl/sched/backend.hpp"
 
@@ -122,8 +124,12 @@ public:
   JobBackends& operator=(const JobBackends&) = delete;
   /// By provider name.
   std::map<std::string, sched::Backend*> map() const;
+  /// Starting and stopping the autoscaler's Dask workers on ssh machines, with the same ssh
+  /// client and options as the ssh back end.
+  autoscale::SshHooks ssh_hooks() const;
 
 private:
+  providers::ssh::Options m_opts;
   std::unique_ptr<providers::ssh::Runner> m_runner;
   std::unique_ptr<sched::Backend> m_ssh;
   std::unique_ptr<sched::Backend> m_kaggle;
@@ -161,6 +167,17 @@ void register_events(CLI::App& app, Registry& r);
 void register_hibernate(CLI::App& app, Registry& r);
 void register_hibernate_sweep(CLI::App& app, Registry& r);
 void register_wake(CLI::App& app, Registry& r);
+void register_autoscale(CLI::App& app, Registry& r);
+
+/// One autoscale tick for `autoscale` and `schedule --autoscale`: runs it and renders it (a line
+/// per step, or one JSON document). False when it met errors (Dask unreachable or its API off:
+/// nothing changed; provider errors after that).
+bool autoscale_once(Context& ctx, store::Database& db, JobBackends& backends,
+                    const autoscale::Settings& s, bool refresh, bool dry_run);
+
+/// Sleeps `every` between two ticks of a --watch loop; false when SIGINT/SIGTERM arrived (then
+/// the loop ends with exit 0: nothing is in progress).
+bool sleep_between_ticks(Seconds every);
 
 /// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
 /// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.

@@ -62,6 +62,7 @@ JobBackends::JobBackends(Context& ctx, store::Database& db)
   providers::ssh::Options opts = providers::ssh::options_from_env();
   opts.connect_timeout_s = static_cast<int>(
       std::clamp<std::int64_t>(ctx.config().get_duration("net.connect_timeout").count(), 1, 10));
+  m_opts = opts;
   m_ssh = sched::make_ssh_backend(*m_runner, opts);
   m_kaggle = std::make_unique<Lazy>(ctx, db, "kaggle", &sched::make_kaggle_backend);
   m_vast = std::make_unique<Lazy>(ctx, db, "vast",
@@ -71,6 +72,23 @@ JobBackends::JobBackends(Context& ctx, store::Database& db)
 }
 
 JobBackends::~JobBackends() = default;
+
+autoscale::SshHooks
+JobBackends::ssh_hooks() const
+{
+  autoscale::SshHooks h;
+  auto client = std::make_shared<providers::ssh::Client>(*m_runner, m_opts);
+  h.start = [client](const store::WorkerRow& w, const std::string& key, const std::string& script) {
+    providers::ssh::RemoteJob job;
+    job.key = key;
+    job.argv = {"sh", "-c", script};
+    client->launch(sched::ssh_target(w), job);
+  };
+  h.stop = [client](const store::WorkerRow& w, const std::string& key) {
+    client->kill(sched::ssh_target(w), key);
+  };
+  return h;
+}
 
 std::map<std::string, sched::Backend*>
 JobBackends::map() const

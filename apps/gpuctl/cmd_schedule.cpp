@@ -9,6 +9,7 @@
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/sched/backends.hpp"
 #include "gpuctl/sched/snapshot.hpp"
+#include "gpuctl/core/file_lock.hpp"
 #include "gpuctl/sched/tick.hpp"
 
 #include <spawn.h>
@@ -93,8 +94,13 @@ render_tick(Context& ctx, const sched::TickReport& rep, Instant at, bool dry_run
 /// the tick in progress).
 int
 run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_run,
-              const std::string& notify)
+              const std::string& notify, bool with_autoscale)
 {
+  std::optional<autoscale::Settings> scale;
+  if (with_autoscale) {
+    scale = autoscale::settings_from(ctx.config());
+    autoscale::validate(*scale);
+  }
   Seconds every = tick_text.empty() ? ctx.config().get_duration("scheduler.tick")
                                     : parse_duration(tick_text, "--tick");
   if (every < Seconds{1}) {
@@ -102,8 +108,13 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   }
   auto db = ctx.open(dry_run ? store::Access::read : store::Access::write);
   std::optional<sched::TickLock> lock;
+  std::optional<FileLock> scale_lock;
   if (!dry_run) {
     lock.emplace(ctx.db_path());
+    if (scale) {
+      scale_lock.emplace(ctx.db_path() + ".autoscale.lock",
+                         "another autoscaler is running on this state file");
+    }
   }
   net::install_interrupt_handlers();
   JobBackends backends(ctx, db);
@@ -124,27 +135,34 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
     ctx.flush_warnings();
     render_tick(ctx, rep, ctx.now(), dry_run);
     errors = errors || !rep.errors.empty();
+    if (scale && !net::interrupted()) {
+      // The tick refreshed every worker already: the autoscaler lists nothing again.
+      errors = !autoscale_once(ctx, db, backends, *scale, false, dry_run) || errors;
+    }
     if (!watch) {
       return net::interrupted() ? 130 : errors ? 3 : 0;
     }
-    if (net::interrupted()) {
+    if (net::interrupted() || !sleep_between_ticks(every)) {
       return 0;
-    }
-    try {
-      net::SignalSleeper sleeper;
-      sleeper.sleep(std::chrono::duration_cast<net::Millis>(every));
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::interrupted) {
-        throw;
-      }
-    }
-    if (net::interrupted()) {
-      return 0; // a signal between ticks: nothing is in progress
     }
   }
 }
 
 } // namespace
+
+bool
+sleep_between_ticks(Seconds every)
+{
+  try {
+    net::SignalSleeper sleeper;
+    sleeper.sleep(std::chrono::duration_cast<net::Millis>(every));
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::interrupted) {
+      throw;
+    }
+  }
+  return !net::interrupted(); // a signal between ticks: nothing is in progress
+}
 
 void
 register_schedule(CLI::App& app, Registry& r)
@@ -155,7 +173,7 @@ register_schedule(CLI::App& app, Registry& r)
   struct Opts {
     std::string strategy, from = "now", format = "table", providers;
     int days = 7, keep = 0;
-    bool save = false, once = false, watch = false, dry_run = false;
+    bool save = false, once = false, watch = false, dry_run = false, autoscale = false;
     std::string tick, notify;
   };
   auto o = std::make_shared<Opts>();
@@ -170,6 +188,8 @@ register_schedule(CLI::App& app, Registry& r)
   sub->add_flag("--dry-run", o->dry_run, "--once/--watch: print what a tick would do, write nothing");
   sub->add_option("--notify", o->notify,
                   "--once/--watch: run CMD with a reminder as $1 (e.g. 'notify-send gpuctl \"$1\"')");
+  sub->add_flag("--autoscale", o->autoscale,
+                "--once/--watch: also run the Dask autoscaler ([autoscale]) in each tick");
   auto* o_from = sub->add_option("--from", o->from, "start of the horizon (default now)");
   auto* o_days = sub->add_option("--days", o->days, "length of the horizon in days (default 7)")->check(whole_arg());
   auto* o_keep = sub->add_option("--keep", o->keep, "economy: GPUs to keep online")->check(whole_arg());
@@ -181,10 +201,10 @@ register_schedule(CLI::App& app, Registry& r)
   }
   r.on(sub, [=](Context& ctx) {
     if (o->once || o->watch) {
-      return run_scheduler(ctx, o->watch, o->tick, o->dry_run, o->notify);
+      return run_scheduler(ctx, o->watch, o->tick, o->dry_run, o->notify, o->autoscale);
     }
-    if (!o->tick.empty() || o->dry_run || !o->notify.empty()) {
-      throw_usage("--tick, --dry-run and --notify go with --once or --watch");
+    if (!o->tick.empty() || o->dry_run || !o->notify.empty() || o->autoscale) {
+      throw_usage("--tick, --dry-run, --notify and --autoscale go with --once or --watch");
     }
     if (o->strategy.empty()) {
       throw_usage("give --strategy 24x7|burst|economy to plan, or --once/--watch to run the scheduler");

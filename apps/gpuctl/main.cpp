@@ -121,7 +121,8 @@ main(int argc, char** argv)
       {"status", app::register_status},     {"offers", app::register_offers},
       {"job", app::register_job},           {"events", app::register_events},
       {"hibernate", app::register_hibernate}, {"hibernate-sweep", app::register_hibernate_sweep},
-      {"wake", app::register_wake},         {"completion", app::register_completion},
+      {"wake", app::register_wake},         {"autoscale", app::register_autoscale},
+      {"completion", app::register_completion},
   };
   const char* word = nullptr;
   for (int i = 1; i < argc; ++i) {

@@ -13,7 +13,9 @@ namespace gpuctl::test {
 
 FakeServer::FakeServer(const std::string& which)
 {
-  std::string binary = which == "vast" ? GPUCTL_FAKE_VAST : GPUCTL_FAKE_KAGGLE;
+  std::string binary = which == "vast"   ? GPUCTL_FAKE_VAST
+                       : which == "dask" ? GPUCTL_FAKE_DASK
+                                         : GPUCTL_FAKE_KAGGLE;
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   m_pid = fork();

@@ -10,7 +10,7 @@ namespace gpuctl::test {
 /// One fake server process on a free loopback port, stopped at scope exit.
 class FakeServer {
 public:
-  /// `which` is "vast" or "kaggle"; waits for its `listening` line (fails the test otherwise).
+  /// `which` is "vast", "kaggle" or "dask"; waits for its `listening` line (fails the test otherwise).
   explicit FakeServer(const std::string& which);
   ~FakeServer();
   FakeServer(const FakeServer&) = delete;

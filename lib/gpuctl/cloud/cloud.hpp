@@ -65,6 +65,7 @@ struct RentRequest {
   std::string onstart;                    ///< script text
   std::map<std::string, std::string> env;
   std::optional<double> max_price;        ///< USD/h
+  std::string control = "manual";         ///< who may start and stop it (DESIGN §3)
 };
 struct RentResult {
   store::WorkerRow worker;

@@ -271,6 +271,7 @@ rent(store::Database& db, Env& e, const RentRequest& r)
     w.gpu = offer.gpu;
     w.gpu_count = std::max(1, offer.num_gpus);
     w.state = "starting";
+    w.control = r.control;
     w.spec_json = spec_text(r, offer, r.max_price.value_or(price));
     w.price_usd_per_hour = price;
     w.created_at = now;

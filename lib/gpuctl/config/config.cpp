@@ -415,4 +415,10 @@ Config::get_duration_or_never(std::string_view name) const
   return parse_duration_or_never(get_string(name), name);
 }
 
+void
+check_base_url(std::string_view name, const std::string& url)
+{
+  check_url(name, url, "");
+}
+
 } // namespace gpuctl::config

@@ -79,4 +79,8 @@ Value check_value(const KeySpec& spec, const Value& v, std::string_view where);
 /// Display text of a value ("0.7", "12h", "true", "\"\"").
 std::string value_text(const Value& v);
 
+/// Checks a base URL given as option `name`: https://, or http:// only to a loopback address,
+/// with a host and no credentials (DESIGN §4). Throws Error(usage) naming `name`.
+void check_base_url(std::string_view name, const std::string& url);
+
 } // namespace gpuctl::config

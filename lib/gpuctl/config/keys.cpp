@@ -82,6 +82,9 @@ constexpr std::array k_keys = {
     KeySpec{"autoscale.max_usd_per_hour", K::number, "1.0", "most USD per hour per rented worker"},
     KeySpec{"autoscale.image", K::string, "ghcr.io/dask/dask:latest", "image of rented workers"},
     KeySpec{"autoscale.disk_gb", K::integer, "32", "disk of rented workers, GB"},
+    KeySpec{"autoscale.boot_timeout", K::duration, "15m",
+            "a started worker that has not joined Dask by then is stopped again"},
+    KeySpec{"autoscale.account", K::string, "", "vast account to rent on (\"\" = the only one)"},
 };
 
 constexpr std::array<std::string_view, 9> k_sections = {

@@ -59,6 +59,8 @@ samples_json(const std::vector<store::UtilSample>& samples)
   return a;
 }
 
+} // namespace
+
 /// Claims a running worker for a stop in one IMMEDIATE transaction (so the scheduler never
 /// dispatches to it meanwhile), stops it, and records it hibernated.
 store::WorkerRow
@@ -127,7 +129,6 @@ hibernate_worker(store::Database& db, cloud::Env& e, const std::string& name,
   });
 }
 
-} // namespace
 
 SweepReport
 sweep(store::Database& db, cloud::Env& e, bool dry_run)
@@ -181,7 +182,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
   const auto workers = store::list_workers(db.sql(), {"", "vast"});
   const auto schedules = store::schedules_all(db.sql());
   for (const auto& w : workers) {
-    if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref) {
+    if (!w.enabled || (w.control == "plan" || w.control == "autoscale") || failed.count(w.account) || !w.provider_ref) {
       continue;
     }
     auto sit = schedules.find(w.id);
@@ -279,7 +280,7 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
   }
   const auto recent = store::recent_samples(db.sql(), now - window);
   for (const auto& w : current) {
-    if (!w.enabled || w.control == "plan" || failed.count(w.account) || !w.provider_ref ||
+    if (!w.enabled || (w.control == "plan" || w.control == "autoscale") || failed.count(w.account) || !w.provider_ref ||
         scheduled.count(w.id)) {
       continue;
     }
@@ -370,29 +371,8 @@ hibernate_now(store::Database& db, cloud::Env& e, const std::string& worker)
 }
 
 SweepLock::SweepLock(const std::string& db_path)
+    : m_lock(db_path + ".sweep.lock", "another hibernate-sweep is running on this state file")
 {
-  std::string path = db_path + ".sweep.lock";
-  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (m_fd < 0) {
-    throw Error(ErrorKind::usage,
-                fmt::format("cannot open the sweep lock {}: {}", path, std::strerror(errno)));
-  }
-  if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(m_fd);
-    m_fd = -1;
-    if (err == EWOULDBLOCK) {
-      throw_conflict("another hibernate-sweep is running on this state file (lock {})", path);
-    }
-    throw Error(ErrorKind::usage, fmt::format("cannot lock {}: {}", path, std::strerror(err)));
-  }
-}
-
-SweepLock::~SweepLock()
-{
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
 }
 
 } // namespace gpuctl::hibernate

@@ -4,8 +4,11 @@
 // hibernated (stopped, disk kept) → deleted (destroyed, spec kept). Every provider call is
 // bracketed by an intent (cloud/); nothing is decided from a failed or partial listing.
 #pragma once
+#include "gpuctl/core/file_lock.hpp"
 #include "gpuctl/cloud/cloud.hpp"
 #include "gpuctl/store/database.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
@@ -31,6 +34,15 @@ struct SweepReport {
 /// from the samples already recorded. Listing errors are in `accounts[].error` and decide
 /// nothing for that account; a failed stop or destroy is in `errors` and is retried next sweep.
 SweepReport sweep(store::Database& db, cloud::Env& e, bool dry_run);
+
+/// Stops running vast worker `worker` as hibernated (its disk kept): claims it in one IMMEDIATE
+/// transaction (so no dispatch lands on it meanwhile), stops the instance (session closed as
+/// "hibernated") and records the hibernation and a `hibernated` event with `reason` and
+/// `evidence`. Error(usage) for a worker that is not vast or not running, Error(conflict) while
+/// a gpuctl job runs there, net::CallError when the stop failed (a stop that may have happened
+/// is completed by the next listing).
+store::WorkerRow hibernate_worker(store::Database& db, cloud::Env& e, const std::string& worker,
+                                  const std::string& reason, const nlohmann::json& evidence);
 
 /// `gpuctl hibernate now WORKER`: stops a running vast worker at once as hibernated (its disk is
 /// kept). Error(conflict) while a gpuctl job runs there; Error(usage) for a worker that is not
@@ -61,12 +73,9 @@ WakeResult wake(store::Database& db, cloud::Env& e, const std::string& worker,
 class SweepLock {
 public:
   explicit SweepLock(const std::string& db_path);
-  ~SweepLock();
-  SweepLock(const SweepLock&) = delete;
-  SweepLock& operator=(const SweepLock&) = delete;
 
 private:
-  int m_fd = -1;
+  FileLock m_lock;
 };
 
 } // namespace gpuctl::hibernate

@@ -28,6 +28,10 @@ std::unique_ptr<Backend> make_kaggle_backend(store::Database& db, cloud::Env& en
 std::unique_ptr<Backend> make_ssh_backend(providers::ssh::Runner& runner,
                                           providers::ssh::Options opts);
 
+/// Where an ssh worker is reached: its --host plus the identity file stored at `worker add`.
+/// Throws Error(usage) for a worker without a host.
+providers::ssh::Target ssh_target(const store::WorkerRow& w);
+
 } // namespace gpuctl::sched
 
 namespace gpuctl::sched {

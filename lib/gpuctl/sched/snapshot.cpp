@@ -105,7 +105,8 @@ worker_views(store::Database& db, const std::vector<store::WorkerRow>& ws, Insta
     v.account_id = w.account_id;
     v.enabled = w.enabled;
     v.online = w.state == "online" || w.state == "idle";
-    v.busy = busy.count(w.id) > 0;
+    // A machine the autoscaler runs for Dask belongs to Dask: gpuctl jobs do not go there.
+    v.busy = busy.count(w.id) > 0 || w.control == "autoscale";
     v.in_slot = !slots || (w.provider != "kaggle" && w.provider != "colab") ||
                 in_slot.count(w.id) > 0;
     if (auto it = last.find(w.id); it != last.end()) {

@@ -16,6 +16,20 @@
 
 namespace gpuctl::sched {
 
+providers::ssh::Target
+ssh_target(const store::WorkerRow& w)
+{
+  if (!w.host || w.host->empty()) {
+    throw Error(ErrorKind::usage, fmt::format("ssh worker '{}' has no host", w.name));
+  }
+  auto t = providers::ssh::parse_target(*w.host);
+  auto spec = nlohmann::json::parse(w.spec_json, nullptr, false);
+  if (spec.is_object() && spec.contains("identity") && spec["identity"].is_string()) {
+    t.identity = spec["identity"].get<std::string>();
+  }
+  return t;
+}
+
 namespace {
 
 namespace ssh = providers::ssh;
@@ -25,19 +39,10 @@ using json = nlohmann::json;
 /// At most this many hosts are probed at once.
 constexpr std::size_t k_probe_threads = 8;
 
-/// Where a worker is reached: its --host plus the identity file stored at `worker add`.
 ssh::Target
 target_of(const store::WorkerRow& w)
 {
-  if (!w.host || w.host->empty()) {
-    throw Error(ErrorKind::usage, fmt::format("ssh worker '{}' has no host", w.name));
-  }
-  ssh::Target t = ssh::parse_target(*w.host);
-  json spec = json::parse(w.spec_json, nullptr, false);
-  if (spec.is_object() && spec.contains("identity") && spec["identity"].is_string()) {
-    t.identity = spec["identity"].get<std::string>();
-  }
-  return t;
+  return ssh_target(w);
 }
 
 class SshBackend final : public Backend {

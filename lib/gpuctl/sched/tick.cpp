@@ -774,29 +774,8 @@ tick(TickEnv& env, const TickOptions& opts)
 }
 
 TickLock::TickLock(const std::string& db_path)
+    : m_lock(db_path + ".tick.lock", "another scheduler tick is running on this state file")
 {
-  std::string path = db_path + ".tick.lock";
-  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (m_fd < 0) {
-    throw Error(ErrorKind::usage,
-                fmt::format("cannot open the tick lock {}: {}", path, std::strerror(errno)));
-  }
-  if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(m_fd);
-    m_fd = -1;
-    if (err == EWOULDBLOCK) {
-      throw_conflict("another scheduler tick is running on this state file (lock {})", path);
-    }
-    throw Error(ErrorKind::usage, fmt::format("cannot lock {}: {}", path, std::strerror(err)));
-  }
-}
-
-TickLock::~TickLock()
-{
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
 }
 
 std::string

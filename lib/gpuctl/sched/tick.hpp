@@ -3,6 +3,7 @@
 // the active plan says, dispatch. Every action is an event; no provider call runs inside a DB
 // transaction; a dispatch is bracketed by an intent so it happens at most once.
 #pragma once
+#include "gpuctl/core/file_lock.hpp"
 #include "gpuctl/config/config.hpp"
 #include "gpuctl/core/clock.hpp"
 #include "gpuctl/sched/backend.hpp"
@@ -62,12 +63,9 @@ TickReport tick(TickEnv& env, const TickOptions& opts);
 class TickLock {
 public:
   explicit TickLock(const std::string& db_path);
-  ~TickLock();
-  TickLock(const TickLock&) = delete;
-  TickLock& operator=(const TickLock&) = delete;
 
 private:
-  int m_fd = -1;
+  FileLock m_lock;
 };
 
 /// The dispatch_key of attempt `attempt` of job `id`: "j<id>-a<attempt>-<6 hex>" (random part so

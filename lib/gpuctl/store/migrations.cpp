@@ -12,7 +12,7 @@ namespace gpuctl::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> k_migrations = {
+constexpr std::array<std::string_view, 7> k_migrations = {
     // 1: the registry.
     R"sql(
 CREATE TABLE accounts(
@@ -200,6 +200,25 @@ CREATE TABLE wake_schedules(
   tz TEXT NOT NULL,
   days INTEGER NOT NULL DEFAULT 127,
   last_checked_at INTEGER
+);
+)sql",
+    // 7: autoscaling on Dask (DESIGN §3 control = autoscale): the machines the autoscaler has
+    // brought into the Dask cluster (rented, woken or borrowed ssh boxes) and when, and the one
+    // row of loop state (since when the demand has been low).
+    R"sql(
+CREATE TABLE autoscale_members(
+  worker_id INTEGER PRIMARY KEY REFERENCES workers(id) ON DELETE CASCADE,
+  source TEXT NOT NULL,
+  prev_control TEXT NOT NULL DEFAULT 'manual',
+  booted_at INTEGER NOT NULL,
+  joined_at INTEGER,
+  address TEXT,
+  job_key TEXT
+);
+CREATE TABLE autoscale_state(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  low_since INTEGER,
+  last_tick_at INTEGER
 );
 )sql",
 };
