@@ -11,7 +11,31 @@
 #include <map>
 #include <set>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char** environ;
+
 namespace {
+
+/// A free TCP port on 127.0.0.1 (bound and released: good enough for tests).
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) ::close(fd);
+    return port;
+}
 
 using gpuctl::fake::AuthKind;
 using gpuctl::fake::Call;
@@ -300,6 +324,8 @@ public:
     explicit FakeVast(FakeServer& srv) : srv_(srv) {
         srv_.set_default_error(default_error);
         srv_.on_reset([this] {
+            kill_all();
+            exec_ = ExecMode{};
             st_ = VastState{};
             label_counts_.reset();
         });
@@ -310,7 +336,74 @@ public:
         add_controls();
     }
 
+    ~FakeVast() { kill_all(); }
+
 private:
+    /// `/__control/exec`: instances run their onstart script on this machine (README).
+    struct ExecMode {
+        bool enabled = false;
+        std::string dir = "/tmp";
+        std::string public_ip = "127.0.0.1";
+    };
+    ExecMode exec_;
+    std::map<std::int64_t, pid_t> procs_; ///< instance id -> process group of its onstart
+
+    /// Exec mode: runs `inst`'s onstart with `sh -c` in its own session, with the variables an
+    /// instance gets (vast-api.md §10): CONTAINER_ID, PUBLIC_IPADDR, VAST_TCP_PORT_<n> for each
+    /// `-p` of its env (a free loopback port; identity ports ≥ 70000 too). Output goes to
+    /// DIR/instance-<id>.log.
+    void spawn(const Instance& inst) {
+        if (procs_.contains(inst.id)) return;
+        std::string onstart = inst.row.value("onstart", json(nullptr)).is_string()
+                                  ? inst.row["onstart"].get<std::string>()
+                                  : std::string();
+        if (onstart.empty()) return;
+        std::vector<std::string> env;
+        for (char** e = environ; *e; ++e) env.emplace_back(*e);
+        env.push_back("CONTAINER_ID=" + std::to_string(inst.id));
+        env.push_back("PUBLIC_IPADDR=" + exec_.public_ip);
+        if (inst.row.contains("extra_env") && inst.row["extra_env"].is_array())
+            for (const auto& kv : inst.row["extra_env"]) {
+                std::string k = kv.at(0).get<std::string>();
+                if (k.rfind("-p ", 0) != 0) continue;
+                std::string internal = k.substr(k.find(':') + 1);
+                internal = internal.substr(0, internal.find('/'));
+                env.push_back("VAST_TCP_PORT_" + internal + "=" + std::to_string(free_port()));
+            }
+        std::vector<char*> envp;
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        std::string log = exec_.dir + "/instance-" + std::to_string(inst.id) + ".log";
+        ::signal(SIGCHLD, SIG_IGN); // reap them automatically
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::setsid();
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (fd >= 0) {
+                ::dup2(fd, 1);
+                ::dup2(fd, 2);
+            }
+            int null = ::open("/dev/null", O_RDONLY);
+            if (null >= 0) ::dup2(null, 0);
+            if (::chdir(exec_.dir.c_str()) != 0) ::_exit(126);
+            ::execle("/bin/sh", "sh", "-c", onstart.c_str(), static_cast<char*>(nullptr),
+                     envp.data());
+            ::_exit(127);
+        }
+        if (pid > 0) procs_[inst.id] = pid;
+    }
+
+    void kill_proc(std::int64_t id) {
+        auto it = procs_.find(id);
+        if (it == procs_.end()) return;
+        ::kill(-it->second, SIGTERM);
+        procs_.erase(it);
+    }
+
+    void kill_all() {
+        while (!procs_.empty()) kill_proc(procs_.begin()->first);
+    }
+
     FakeServer& srv_;
     VastState st_;
     std::optional<json> label_counts_; ///< label_counts of the listing, until the next change
@@ -420,9 +513,10 @@ private:
         inst.holding = true;
         inst.scheduling = false;
         inst.boot_at = now;
-        inst.null_s = null_s;
-        inst.loading_s = loading_s;
+        inst.null_s = exec_.enabled ? 0 : null_s;
+        inst.loading_s = exec_.enabled ? 0 : loading_s;
         st_.held[inst.machine_id] = inst.id;
+        if (exec_.enabled) spawn(inst);
     }
 
     bool machine_free(std::int64_t machine) const {
@@ -433,6 +527,7 @@ private:
     void free_gpus(Instance& inst, std::int64_t now) {
         if (!inst.holding) return;
         inst.holding = false;
+        kill_proc(inst.id);
         st_.held.erase(inst.machine_id);
         hand_over(inst.machine_id, now);
     }
@@ -1050,6 +1145,7 @@ private:
             r["__api_key"] = inst.api_key;
             r["__holding"] = inst.holding;
             r["__scheduling"] = inst.scheduling;
+            r["__pid"] = procs_.contains(id) ? json(procs_.at(id)) : json(nullptr);
             instances.push_back(std::move(r));
         }
         json thresholds = json::object();
@@ -1074,6 +1170,14 @@ private:
     }
 
     void add_controls() {
+        control_post("/__control/exec", [this](Call& c) {
+            json b = c.json_body(bad("body is not JSON"));
+            exec_.enabled = b.value("enabled", true);
+            exec_.dir = b.value("dir", exec_.dir);
+            exec_.public_ip = b.value("public_ip", exec_.public_ip);
+            if (!exec_.enabled) kill_all();
+            return Reply::json(200, {{"enabled", exec_.enabled}, {"dir", exec_.dir}});
+        });
         control_post("/__control/keys", [this](Call& c) {
             json b = c.json_body(bad("body is not JSON"));
             if (!b.is_object() || !b.contains("keys") || !b["keys"].is_array())

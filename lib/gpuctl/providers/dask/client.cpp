@@ -246,7 +246,10 @@ Client::retire(const std::vector<std::string>& addresses)
     if (e.status() == 0 && !e.maybe_delivered()) {
       unreachable(e);
     }
-    throw;
+    throw net::CallError(fmt::format("Dask retire_workers failed ({}): the outcome is unknown; "
+                                     "get_workers is read again next tick",
+                                     e.what()),
+                         e.status(), true);
   }
   if (r.status == 404) {
     api_missing("/api/v1/retire_workers");
