@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+// `gpuctl autoscale` end to end (issue 11): the real binary against fake_dask (a scripted Dask
+// cluster, dask-http.md §7) and fake_vast. Unrunnable GPU tasks rent a machine whose onstart
+// starts a Dask worker on an opened port; it joins; low demand held for scale_down_after retires
+// exactly gpuctl's idle worker and hibernates it; the next demand wakes it instead of renting; a
+// spike is clamped to --max; a dead scheduler or the API off changes nothing and exits 3; a 500
+// from retire_workers hibernates nothing; bad input exits 2 and writes nothing.
+#include "support/fake_server.hpp"
+#include "support/support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace gpuctl::test;
+using nlohmann::json;
+
+namespace {
+
+constexpr long long k_start = 1796025600; // 2026-11-30T08:00:00Z, the fakes' start clock
+
+struct Scale {
+  FakeServer vast{"vast"};
+  FakeServer dask{"dask"};
+  Cli cli;
+  long long now = k_start;
+
+  Scale()
+  {
+    cli.env["GPUCTL_VAST_URL"] = vast.url();
+    cli.env["VAST_API_KEY"] = "TESTKEY";
+    cli.env["GPUCTL_TEST_SLEEP"] = "record";
+    cli.env["GPUCTL_NOW"] = "@" + std::to_string(now);
+    write_file(cli.dir() / "config.toml",
+               "[providers.vast]\npace = \"0s\"\n[net]\ntimeout = \"2s\"\nretries = 1\n"
+               "[autoscale]\ndask_url = \"" + dask.url() +
+                   "\"\nscheduler = \"tcp://127.0.0.1:8786\"\nmax = 3\nstep_up = 2\n"
+                   "scale_down_after = \"5m\"\n");
+    cli.env["GPUCTL_CONFIG"] = cli.dir() / "config.toml";
+    cli.ok({"account", "add", "lab", "--provider", "vast"});
+  }
+
+  void minutes(long long m)
+  {
+    now = k_start + m * 60;
+    cli.env["GPUCTL_NOW"] = "@" + std::to_string(now);
+    vast.control("clock", {{"now", now}});
+  }
+
+  json tick_ok(std::vector<std::string> extra = {})
+  {
+    std::vector<std::string> args = {"autoscale", "--once", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = cli.run(args);
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.code == 0);
+    return r.json();
+  }
+
+  json worker(const std::string& name) { return cli.ok({"worker", "show", name, "--json"}).json(); }
+
+  std::vector<std::string> step_types(const json& rep)
+  {
+    std::vector<std::string> out;
+    for (const auto& s : rep["steps"]) {
+      out.push_back(s["type"]);
+    }
+    return out;
+  }
+
+  /// Calls of `method` on paths starting with `prefix` in fake_vast's log.
+  std::vector<json> vast_calls(const std::string& method, const std::string& prefix)
+  {
+    std::vector<json> out;
+    for (const auto& e : vast.log()) {
+      if (e["method"] == method && e["path"].get<std::string>().rfind(prefix, 0) == 0) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  json events(const std::string& type)
+  {
+    return cli.ok({"events", "--type", type, "--json"}).json();
+  }
+};
+
+bool
+has(const std::vector<std::string>& v, const std::string& s)
+{
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+} // namespace
+
+TEST_CASE("autoscale: unrunnable GPU tasks with target 0 rent one machine running a Dask worker")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 0},
+                             {"counts", {{"unrunnable", 5}}},
+                             {"workers", {{{"name", "alice-cpu"}, {"address", "tcp://127.0.0.1:19900"}}}}});
+  json rep = s.tick_ok();
+  CHECK(rep["dask"]["target"] == 0);
+  CHECK(rep["dask"]["unrunnable"] == 5);
+  CHECK(rep["decision"]["others"] == 1);
+  CHECK(rep["decision"]["desired"] == 1);
+  REQUIRE(s.step_types(rep) == std::vector<std::string>{"autoscale.start"});
+  CHECK(rep["steps"][0]["worker"] == "dask-1");
+
+  json w = s.worker("dask-1");
+  CHECK(w["control"] == "autoscale");
+  auto creates = s.vast_calls("PUT", "/api/v0/asks/");
+  REQUIRE(creates.size() == 1);
+  json body = json::parse(creates[0]["body"].get<std::string>());
+  CHECK(body["env"]["-p 70000:70000"] == "1");
+  CHECK(body["image"] == "ghcr.io/dask/dask:latest");
+  const std::string onstart = body["onstart"];
+  CHECK(onstart.find("dask worker tcp://127.0.0.1:8786 --name gpuctl-dask-1 --no-nanny") != std::string::npos);
+  CHECK(onstart.find("--contact-address \"tcp://$ip:$port\"") != std::string::npos);
+  CHECK(onstart.find("VAST_TCP_PORT_70000") != std::string::npos);
+  CHECK(onstart.find("while :; do") != std::string::npos);
+
+  json ev = s.events("autoscale.start");
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].dump().find("\"unrunnable\":5") != std::string::npos);
+
+  // Still booting next minute: counted, nothing more rented.
+  s.minutes(1);
+  json again = s.tick_ok();
+  CHECK(again["decision"]["booting"] == 1);
+  CHECK(again["steps"].empty());
+  CHECK(s.vast_calls("PUT", "/api/v0/asks/").size() == 1);
+}
+
+TEST_CASE("autoscale: low demand retires exactly gpuctl's idle worker after scale_down_after, hibernates it, and the next demand wakes it")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 1}, {"counts", {{"unrunnable", 2}}},
+                             {"workers", {{{"name", "alice-cpu"}, {"address", "tcp://127.0.0.1:19900"}}}}});
+  s.tick_ok();
+  s.minutes(2); // booted (fake: 10 s + 50 s)
+  s.dask.control("worker", {{"name", "gpuctl-dask-1"}, {"address", "tcp://127.0.0.1:19001"},
+                            {"resources", {{"GPU", 1.0}}}, {"task_counts", {{"executing", 1}}}});
+  s.dask.control("cluster", {{"adaptive_target", 2}, {"counts", {{"unrunnable", 0}}}});
+  json joined = s.tick_ok();
+  CHECK(has(s.step_types(joined), "autoscale.joined"));
+  CHECK(joined["decision"]["joined"] == 1);
+
+  // Tasks done: target drops to the foreign worker only, ours goes idle.
+  s.dask.control("worker", {{"name", "gpuctl-dask-1"}, {"address", "tcp://127.0.0.1:19001"},
+                            {"resources", {{"GPU", 1.0}}}, {"task_counts", {{"memory", 3}}}});
+  s.dask.control("cluster", {{"adaptive_target", 1}});
+  s.minutes(3);
+  json low = s.tick_ok();
+  CHECK(low["decision"]["low_since"].is_string());
+  CHECK(low["steps"].empty());
+  s.minutes(7); // 4 min low: not yet
+  CHECK(s.tick_ok()["steps"].empty());
+  CHECK(s.dask.state()["retired"].empty());
+  s.minutes(8); // 5 min low
+  json down = s.tick_ok();
+  CHECK(s.step_types(down) == std::vector<std::string>{"autoscale.retire", "autoscale.hibernate"});
+  CHECK(s.dask.state()["retired"] == json::array({"tcp://127.0.0.1:19001"}));
+  json left = s.dask.state()["workers"];
+  REQUIRE(left.size() == 1);
+  CHECK(left[0]["name"] == "alice-cpu"); // never touched
+  CHECK(s.worker("dask-1")["state"] == "hibernated");
+  auto retire_posts = s.dask.log();
+  int posts = 0;
+  for (const auto& e : retire_posts) {
+    if (e["method"] == "POST") {
+      ++posts;
+      CHECK(json::parse(e["body"].get<std::string>()) ==
+            json{{"workers", {"tcp://127.0.0.1:19001"}}});
+    }
+  }
+  CHECK(posts == 1);
+  CHECK(s.events("hibernated").size() == 1);
+
+  // New GPU demand: the hibernated machine is woken, nothing new is rented.
+  s.minutes(20);
+  s.dask.control("cluster", {{"adaptive_target", 1}, {"counts", {{"unrunnable", 4}}}});
+  json up = s.tick_ok();
+  REQUIRE(s.step_types(up) == std::vector<std::string>{"autoscale.start"});
+  CHECK(up["steps"][0]["worker"] == "dask-1");
+  CHECK(up["steps"][0]["reason"] == "woke it");
+  CHECK(s.vast_calls("PUT", "/api/v0/asks/").size() == 1);
+  CHECK(s.worker("dask-1")["state"] == "starting");
+}
+
+TEST_CASE("autoscale: a target spike in the hundreds is clamped to --max, step_up per tick")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 480}});
+  json first = s.tick_ok();
+  CHECK(first["decision"]["want"] == 480);
+  CHECK(first["decision"]["desired"] == 3);
+  CHECK(first["decision"]["start"] == 2);
+  CHECK(s.vast_calls("PUT", "/api/v0/asks/").size() == 2);
+  s.minutes(1);
+  json second = s.tick_ok();
+  CHECK(second["decision"]["booting"] == 2);
+  CHECK(second["decision"]["start"] == 1);
+  // The fake's catalogue has only two verified single-GPU RTX 4090 offers under $1/h: the third
+  // machine is refused, and said so, not rented at any price.
+  REQUIRE(s.step_types(second) == std::vector<std::string>{"autoscale.refused"});
+  CHECK(second["steps"][0]["reason"].get<std::string>().find("no RTX_4090 offer at most $1.000/h") !=
+        std::string::npos);
+  CHECK(s.vast_calls("PUT", "/api/v0/asks/").size() == 2);
+  // Once a joined worker covers part of the target the clamp still holds at --max.
+  s.minutes(2);
+  s.dask.control("worker", {{"name", "gpuctl-dask-1"}, {"address", "tcp://127.0.0.1:19001"}});
+  s.dask.control("worker", {{"name", "gpuctl-dask-2"}, {"address", "tcp://127.0.0.1:19002"}});
+  json third = s.tick_ok();
+  CHECK(third["decision"]["joined"] == 2);
+  CHECK(third["decision"]["desired"] == 3);
+  // --max from the command line wins over [autoscale] max
+  s.minutes(3);
+  CHECK(s.tick_ok({"--max", "1"})["decision"]["desired"] == 1);
+}
+
+TEST_CASE("autoscale: a dead scheduler changes nothing and exits 3 in --once")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 3}, {"counts", {{"unrunnable", 9}}}});
+  s.tick_ok();
+  auto before = s.cli.ok({"events", "--json"}).json();
+  auto workers_before = s.cli.ok({"worker", "list", "--json"}).json();
+  s.vast.clear_log();
+  std::string dead;
+  {
+    FakeServer gone("dask");
+    dead = gone.url();
+  }
+  s.minutes(30);
+  auto r = s.cli.run({"autoscale", "--once", "--dask", dead});
+  CHECK(r.code == 3);
+  CHECK(r.err.find("unreachable") != std::string::npos);
+  CHECK(r.out.empty());
+  CHECK(s.cli.ok({"events", "--json"}).json() == before);
+  CHECK(s.cli.ok({"worker", "list", "--json"}).json() == workers_before);
+  CHECK(s.vast.log().empty()); // not even a listing
+
+  // No state file at all: still exit 3, and none is created.
+  Cli fresh;
+  auto r2 = fresh.run({"autoscale", "--dask", dead});
+  CHECK(r2.code == 3);
+  CHECK_FALSE(std::filesystem::exists(fresh.dir() / "state.db"));
+}
+
+TEST_CASE("autoscale: the API off exits 3 and says how to turn it on")
+{
+  Scale s;
+  s.dask.control("cluster", {{"api", false}});
+  auto r = s.cli.run({"autoscale", "--once"});
+  CHECK(r.code == 3);
+  CHECK(r.err.find("HTTP API is off") != std::string::npos);
+  CHECK(r.err.find("DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("autoscale: a 500 from retire_workers hibernates nothing")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 1}, {"counts", {{"unrunnable", 1}}}});
+  s.tick_ok();
+  s.minutes(2);
+  s.dask.control("worker", {{"name", "gpuctl-dask-1"}, {"address", "tcp://127.0.0.1:19001"}});
+  s.dask.control("cluster", {{"adaptive_target", 0}, {"counts", {{"unrunnable", 0}}}, {"retire_500", true}});
+  s.tick_ok();
+  s.minutes(20);
+  auto r = s.cli.run({"autoscale", "--once", "--json"});
+  CHECK(r.code == 3);
+  CHECK(r.err.find("unknown") != std::string::npos);
+  CHECK(s.worker("dask-1")["state"] != "hibernated");
+  CHECK(s.events("autoscale.retire-unknown").size() == 1);
+  CHECK(s.events("hibernated").empty());
+}
+
+TEST_CASE("autoscale: schedule --once --autoscale runs the autoscaler in the same tick")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 1}, {"counts", {{"unrunnable", 1}}}});
+  auto r = s.cli.run({"schedule", "--once", "--autoscale"});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("autoscale.start") != std::string::npos);
+  CHECK(s.worker("dask-1")["control"] == "autoscale");
+  // The job dispatcher never uses it, and the idle sweep leaves it alone.
+  s.minutes(30);
+  auto sweep = s.cli.run({"hibernate-sweep", "--json"});
+  CHECK(sweep.code == 0);
+  CHECK(sweep.json()["actions"].empty());
+}
+
+TEST_CASE("autoscale: bad input exits 2 with one line and writes nothing")
+{
+  Scale s;
+  auto before = s.cli.ok({"events", "--json"}).json();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"autoscale", "--pool", "cloud"},
+           {"autoscale", "--min", "5", "--max", "2"},
+           {"autoscale", "--step-up", "0"},
+           {"autoscale", "--dask", "http://10.1.2.3:8787"},
+           {"autoscale", "--scheduler", "10.1.2.3:8786"},
+           {"autoscale", "--scale-down-after", "soon"},
+           {"autoscale", "--once", "--watch"},
+           {"schedule", "--strategy", "24x7", "--autoscale"}}) {
+    auto r = s.cli.run(args);
+    INFO(args[1] << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  CHECK(s.dask.log().empty());
+  CHECK(s.cli.ok({"events", "--json"}).json() == before);
+}
