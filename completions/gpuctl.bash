@@ -17,7 +17,8 @@ _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_marg
 _gpuctl_order_keys="price reliability score gpu_ram inet_down num_gpus dlperf cuda"
 _gpuctl_job_providers="kaggle ssh vast"
 _gpuctl_job_states="queued dispatched running succeeded failed cancelled lost"
-_gpuctl_event_types="job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config"
+_gpuctl_event_types="job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config autoscale.start autoscale.joined autoscale.left autoscale.low autoscale.retire autoscale.retire-refused autoscale.retire-unknown autoscale.hibernate autoscale.release autoscale.boot-timeout autoscale.refused autoscale.hold"
+_gpuctl_pools="vast ssh both"
 _gpuctl_days="daily weekdays weekends mon-fri sat,sun mon tue wed thu fri sat sun"
 _gpuctl_global_opts="--db --config --json -q --quiet --no-color --tz -v --verbose --version -h --help"
 _gpuctl_global_value_opts=" --db --config --tz "
@@ -40,7 +41,8 @@ _gpuctl_leaf_opts()
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
     quota) echo "--warnings --sync" ;;
-    schedule) echo "--strategy --from --days --keep --format --providers --save --once --watch --tick --dry-run --notify" ;;
+    schedule) echo "--strategy --from --days --keep --format --providers --save --once --watch --tick --dry-run --notify --autoscale" ;;
+    autoscale) echo "--dask --scheduler --min --max --step-up --scale-down-after --pool --account --once --watch --tick --dry-run" ;;
     "job submit") echo "--script --notebook --command --provider --worker --gpu --name --priority --max-attempts --timeout --input --output --accelerator --dataset --internet" ;;
     "job list") echo "--state" ;;
     "job logs") echo "-f --follow" ;;
@@ -93,7 +95,10 @@ _gpuctl_takes_value()
         "offers search:--region" | "offers search:--min-reliability" | "offers search:--order" | \
         "offers search:--limit" | "offers search:--disk" | "offers search:--account" | \
         "offers rent:--name" | "offers rent:--account" | "offers rent:--image" | "offers rent:--disk" | \
-        "offers rent:--onstart" | "offers rent:--env" | "offers rent:--max-price")
+        "offers rent:--onstart" | "offers rent:--env" | "offers rent:--max-price" | \
+        "autoscale:--dask" | "autoscale:--scheduler" | "autoscale:--min" | "autoscale:--max" | \
+        "autoscale:--step-up" | "autoscale:--scale-down-after" | "autoscale:--pool" | \
+        "autoscale:--account" | "autoscale:--tick")
         return 0 ;;
     esac
     return 1
@@ -315,6 +320,7 @@ _gpuctl()
         --at | --start | --end | --since | --from) _gpuctl_reply "now" "$value" ;;
         --days) [[ $leaf == "hibernate schedule" ]] && _gpuctl_reply "$_gpuctl_days" "$value" ;;
         --delete-after) _gpuctl_reply "never" "$value" ;;
+        --pool) _gpuctl_reply "$_gpuctl_pools" "$value" ;;
         esac
         [[ -n $prefix && ${#COMPREPLY[@]} -gt 0 ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
         return 0
@@ -333,7 +339,7 @@ _gpuctl()
     # Command words and positionals.
     local words_here=
     case $leaf in
-    "") words_here="version init config account worker session quota schedule status offers job events hibernate-sweep hibernate wake completion" ;;
+    "") words_here="version init config account worker session quota schedule status offers job events hibernate-sweep hibernate wake autoscale completion" ;;
     completion) ((npos == 0)) && words_here="bash zsh fish" ;;
     config) words_here="show path" ;;
     account) words_here="add set list show check rm" ;;

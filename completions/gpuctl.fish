@@ -132,6 +132,7 @@ complete -c gpuctl -n '__gpuctl_at ""' -a events -d 'what gpuctl did automatical
 complete -c gpuctl -n '__gpuctl_at ""' -a hibernate-sweep -d 'hibernate idle vast.ai workers (for cron)'
 complete -c gpuctl -n '__gpuctl_at ""' -a hibernate -d 'idle rules, schedules and savings of vast.ai workers'
 complete -c gpuctl -n '__gpuctl_at ""' -a wake -d 'start a hibernated vast.ai worker again'
+complete -c gpuctl -n '__gpuctl_at ""' -a autoscale -d 'size a Dask cluster from its demand'
 complete -c gpuctl -n '__gpuctl_at ""' -a completion -d 'print the shell completion script'
 
 # completion
@@ -232,6 +233,21 @@ complete -c gpuctl -n '__gpuctl_at schedule' -l keep -x -d 'economy: GPUs to kee
 complete -c gpuctl -n '__gpuctl_at schedule' -l format -x -a 'table gantt json ics' -d 'output format (default table)'
 complete -c gpuctl -n '__gpuctl_at schedule' -l providers -x -a '(__fish_append , kaggle colab vast ssh)' -d 'only these providers, comma-separated'
 complete -c gpuctl -n '__gpuctl_at schedule' -l save -d 'store the plan as the active one'
+complete -c gpuctl -n '__gpuctl_at schedule' -l autoscale -d '--once/--watch: also run the Dask autoscaler'
+
+# autoscale
+complete -c gpuctl -n '__gpuctl_at autoscale' -l dask -x -d 'the scheduler HTTP API, http://HOST:8787'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l scheduler -x -d 'what workers connect to, tcp://HOST:8786'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l min -x -d 'fewest GPU workers gpuctl keeps'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l max -x -d 'most GPU workers gpuctl runs for Dask'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l step-up -x -d 'most workers started in one tick'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l scale-down-after -x -d 'retire only after the demand stayed low this long'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l pool -x -a 'vast ssh both' -d 'where workers come from'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l account -x -a '(__gpuctl_names accounts)' -d 'vast account to rent on'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l once -d 'run one tick (the default; for cron)'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l watch -d 'run ticks until SIGINT/SIGTERM'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l tick -x -d '--watch: time between ticks'
+complete -c gpuctl -n '__gpuctl_at autoscale' -l dry-run -d 'read Dask and decide; change nothing'
 
 # offers
 complete -c gpuctl -n '__gpuctl_at offers' -a search -d 'search vast.ai offers'
@@ -282,7 +298,7 @@ complete -c gpuctl -n '__gpuctl_at job logs' -s f -l follow -d 'keep printing un
 # events
 complete -c gpuctl -n '__gpuctl_at_pos events' -a prune -d 'delete old events'
 complete -c gpuctl -n '__gpuctl_at events' -l since -x -a now -d 'only events at or after this time'
-complete -c gpuctl -n '__gpuctl_at events' -l type -x -a 'job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config' -d 'only events of this type'
+complete -c gpuctl -n '__gpuctl_at events' -l type -x -a 'job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config autoscale.start autoscale.joined autoscale.left autoscale.low autoscale.retire autoscale.retire-refused autoscale.retire-unknown autoscale.hibernate autoscale.release autoscale.boot-timeout autoscale.refused autoscale.hold' -d 'only events of this type'
 complete -c gpuctl -n '__gpuctl_at events' -l job -x -d 'only events about this job'
 complete -c gpuctl -n '__gpuctl_at events' -l worker -x -a '(__gpuctl_names workers)' -d 'only events about this worker'
 complete -c gpuctl -n '__gpuctl_at events prune' -l older-than -x -d 'delete events older than this duration'

@@ -77,7 +77,10 @@ _gpuctl_event_types=(job.submit job.dispatch job.running job.succeeded job.faile
   worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start
   plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable
   worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop
-  destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config)
+  destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config
+  autoscale.start autoscale.joined autoscale.left autoscale.low autoscale.retire
+  autoscale.retire-refused autoscale.retire-unknown autoscale.hibernate autoscale.release
+  autoscale.boot-timeout autoscale.refused autoscale.hold)
 
 _gpuctl_cmd_version() { _arguments -s $_gpuctl_globals }
 _gpuctl_cmd_init() { _arguments -s $_gpuctl_globals }
@@ -190,7 +193,24 @@ _gpuctl_cmd_schedule() {
     '--keep=[economy: GPUs to keep online]:count' \
     '--format=[output format (default table)]:format:(table gantt json ics)' \
     '--providers=[only these providers, comma-separated]:providers:_gpuctl_providers_list' \
-    '--save[store the plan as the active one (the scheduler follows it)]'
+    '--save[store the plan as the active one (the scheduler follows it)]' \
+    '--autoscale[--once/--watch: also run the Dask autoscaler in each tick]'
+}
+
+_gpuctl_cmd_autoscale() {
+  _arguments -s $_gpuctl_globals \
+    '--dask=[the scheduler HTTP API, http://HOST:8787]:URL' \
+    '--scheduler=[what workers connect to, tcp://HOST:8786]:address' \
+    '--min=[fewest GPU workers gpuctl keeps in the cluster]:count' \
+    '--max=[most GPU workers gpuctl runs for Dask]:count' \
+    '--step-up=[most workers started in one tick]:count' \
+    '--scale-down-after=[retire only after the demand stayed low this long]:duration' \
+    '--pool=[where workers come from]:pool:(vast ssh both)' \
+    '--account=[vast account to rent on]:account:_gpuctl_accounts' \
+    '--once[run one tick (the default; for cron)]' \
+    '--watch[run ticks until SIGINT/SIGTERM]' \
+    '--tick=[--watch: time between ticks (default scheduler.tick)]:duration' \
+    '--dry-run[read Dask and decide; start, retire and write nothing]'
 }
 
 _gpuctl_cmd_offers_search() {
@@ -322,6 +342,7 @@ _gpuctl_commands=(
   'hibernate-sweep:hibernate idle vast.ai workers (for cron)'
   'hibernate:idle rules, schedules and savings of vast.ai workers'
   'wake:start a hibernated vast.ai worker again'
+  'autoscale:size a Dask cluster from its demand (wake, borrow, rent, retire, hibernate)'
   'completion:print the shell completion script for bash, zsh or fish'
 )
 _gpuctl_sub_config=('show:every key with its value and where it came from'
