@@ -11,6 +11,7 @@
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/providers/dask/client.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace gpuctl::app {
@@ -142,9 +143,11 @@ register_autoscale(CLI::App& app, Registry& r)
     if (every < Seconds{1}) {
       throw_usage("--tick must be at least 1s");
     }
-    auto db = ctx.open(o->dry_run ? store::Access::read : store::Access::write);
+    // An existing state file only: without one there is nothing to scale (and a dead scheduler
+    // must leave no file behind).
+    auto db = ctx.open(o->dry_run ? store::Access::read : store::Access::write_existing);
     std::optional<FileLock> lock;
-    if (!o->dry_run) {
+    if (!o->dry_run && std::filesystem::exists(ctx.db_path())) {
       lock.emplace(ctx.db_path() + ".autoscale.lock",
                    "another autoscaler is running on this state file");
     }

@@ -279,7 +279,7 @@ TEST_CASE("config show and path report values, sources and paths")
   CHECK(show["providers.vast.base_url"]["source"] == "env");
   CHECK(show["display.tz"]["value"] == "Europe/Berlin");
   CHECK(show["display.tz"]["source"] == "flag");
-  CHECK(show.size() == 44);
+  CHECK(show.size() == 46);
   json path = cli.ok({"config", "path", "--json"}).json();
   CHECK(path["config"] == cli.env.at("XDG_CONFIG_HOME") + "/gpuctl/config.toml");
   CHECK(path["config_exists"] == true);

@@ -59,7 +59,9 @@ TEST_CASE("every DESIGN §4 key has its default")
   CHECK(c.get_duration_or_never("hibernate.delete_after") == std::nullopt);
   CHECK(c.get_string("autoscale.pool") == "vast");
   CHECK(c.get_int("autoscale.disk_gb") == 32);
-  CHECK(key_table().size() == 44);
+  CHECK(c.get_duration("autoscale.boot_timeout") == Seconds(900));
+  CHECK(c.get_string("autoscale.account").empty());
+  CHECK(key_table().size() == 46);
   for (const auto& e : c.entries()) {
     CHECK(e.source == Source::default_value);
     CHECK_FALSE(e.spec->doc.empty());
