@@ -266,7 +266,8 @@ private:
              fmt::format("Dask retired {} after {}s of low demand ({})", m.address,
                          (m_now - *m_rep.decision.low_since).count(), m_rep.decision.why),
              {{"address", m.address}});
-        release(m.worker, "autoscale.hibernate", "Dask confirmed it retired " + m.address);
+        release(m.worker, w.provider == "vast" ? "autoscale.hibernate" : "autoscale.release",
+                "Dask confirmed it retired " + m.address);
       } else {
         step("autoscale.retire-refused", &w,
              fmt::format("Dask did not retire {} (it may hold the only copy of some result); "
