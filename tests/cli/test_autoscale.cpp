@@ -289,11 +289,36 @@ TEST_CASE("autoscale: schedule --once --autoscale runs the autoscaler in the sam
   CHECK(r.code == 0);
   CHECK(r.out.find("autoscale.start") != std::string::npos);
   CHECK(s.worker("dask-1")["control"] == "autoscale");
-  // The job dispatcher never uses it, and the idle sweep leaves it alone.
-  s.minutes(30);
-  auto sweep = s.cli.run({"hibernate-sweep", "--json"});
-  CHECK(sweep.code == 0);
-  CHECK(sweep.json()["actions"].empty());
+  // The idle sweep leaves it alone: running at 0% GPU for 8 sweeps, never idle, never stopped.
+  for (int m = 2; m <= 10; ++m) {
+    s.minutes(m);
+    auto sweep = s.cli.run({"hibernate-sweep", "--json"});
+    REQUIRE(sweep.code == 0);
+    CHECK(sweep.json()["actions"].empty());
+  }
+  CHECK(s.worker("dask-1")["state"] == "online");
+  // ... and a user's vast worker beside it, just as idle, is hibernated by the same sweeps.
+  auto offer = s.cli.ok({"offers", "search", "--gpu", "RTX_4090", "--limit", "1", "--json"}).json();
+  s.cli.ok({"offers", "rent", std::to_string(offer.at(0)["id"].get<long long>()), "--name", "mine",
+            "--account", "lab", "--image", "pytorch/pytorch"});
+  for (int m = 11; m <= 30; ++m) {
+    s.minutes(m);
+    REQUIRE(s.cli.run({"hibernate-sweep"}).code == 0);
+  }
+  CHECK(s.worker("mine")["state"] == "hibernated");
+  CHECK(s.worker("dask-1")["state"] == "online");
+}
+
+TEST_CASE("autoscale: a rent that would pass the account's max_usd_per_day is refused, and said so")
+{
+  Scale s;
+  s.cli.ok({"account", "set", "lab", "--max-usd-per-day", "0.5"});
+  s.dask.control("cluster", {{"adaptive_target", 1}, {"counts", {{"unrunnable", 2}}}});
+  json rep = s.tick_ok();
+  REQUIRE(s.step_types(rep) == std::vector<std::string>{"autoscale.refused"});
+  CHECK(rep["steps"][0]["reason"].get<std::string>().find("max_usd_per_day") != std::string::npos);
+  CHECK(s.vast_calls("PUT", "/api/v0/asks/").empty());
+  CHECK(s.events("autoscale.refused").size() == 1);
 }
 
 TEST_CASE("autoscale: bad input exits 2 with one line and writes nothing")

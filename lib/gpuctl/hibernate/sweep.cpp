@@ -280,8 +280,11 @@ sweep(store::Database& db, cloud::Env& e, bool dry_run)
   }
   const auto recent = store::recent_samples(db.sql(), now - window);
   for (const auto& w : current) {
-    if (!w.enabled || (w.control == "plan" || w.control == "autoscale") || failed.count(w.account) || !w.provider_ref ||
-        scheduled.count(w.id)) {
+    // Plan workers follow their plan; a running autoscale worker belongs to Dask (the autoscaler
+    // retires it), but a hibernated one still gets delete_after, like any other.
+    if (!w.enabled || w.control == "plan" ||
+        (w.control == "autoscale" && running_state(w.state)) || failed.count(w.account) ||
+        !w.provider_ref || scheduled.count(w.id)) {
       continue;
     }
     auto hit = hib.find(w.id);
