@@ -10,8 +10,12 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace gpuctl::test;
@@ -341,4 +345,26 @@ TEST_CASE("autoscale: bad input exits 2 with one line and writes nothing")
   }
   CHECK(s.dask.log().empty());
   CHECK(s.cli.ok({"events", "--json"}).json() == before);
+}
+
+TEST_CASE("autoscale --watch: one autoscaler per state file, SIGTERM ends the loop with exit 0")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 0}});
+  int pid = spawn_gpuctl({"autoscale", "--watch", "--tick", "30s", "--quiet"}, s.cli.env);
+  bool ticked = false;
+  for (int i = 0; i < 50 && !ticked; ++i) { // its first tick read Dask
+    ticked = !s.dask.log().empty();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(ticked);
+  auto second = s.cli.run({"autoscale", "--once"});
+  CHECK(second.code == 4);
+  CHECK(second.err.find("another autoscaler") != std::string::npos);
+  auto with_schedule = s.cli.run({"schedule", "--once", "--autoscale"});
+  CHECK(with_schedule.code == 4);
+  const auto start = std::chrono::steady_clock::now();
+  ::kill(pid, SIGTERM);
+  CHECK(wait_exit(pid) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }

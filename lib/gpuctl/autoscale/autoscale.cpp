@@ -29,13 +29,16 @@ running_state(const std::string& s)
   return s == "online" || s == "idle" || s == "starting";
 }
 
+/// The numbers behind a step: what Dask said and, once decided, the decision.
 json
-numbers(const Demand& d, const Decision& dec)
+numbers(const Demand& d, const Decision* dec)
 {
-  return {{"target", d.target},         {"unrunnable", d.unrunnable},
-          {"num_workers", d.num_workers}, {"others", dec.others},
-          {"joined", dec.joined},       {"booting", dec.booting},
-          {"want", dec.want},           {"desired", dec.desired}};
+  json j = {{"target", d.target}, {"unrunnable", d.unrunnable}, {"num_workers", d.num_workers}};
+  if (dec) {
+    j.update({{"others", dec->others},   {"joined", dec->joined}, {"booting", dec->booting},
+              {"want", dec->want},       {"desired", dec->desired}});
+  }
+  return j;
 }
 
 /// The first free name dask-N (N ≥ 1).
@@ -99,6 +102,7 @@ public:
     // 3. Decide.
     auto st = store::autoscale_state(m_db.sql());
     m_rep.decision = decide(m_rep.demand, m_members, m_s.params, st.low_since, m_now);
+    m_decided = true;
     const auto& dec = m_rep.decision;
     if (dec.unrunnable_unserved) {
       m_rep.warnings.push_back(fmt::format(
@@ -112,7 +116,7 @@ public:
         if (dec.low_since && !st.low_since) {
           store::insert_event(m_db.sql(), m_now, "autoscale.low", std::nullopt,
                               "demand below the workers gpuctl runs: " + dec.why,
-                              numbers(m_rep.demand, dec).dump());
+                              numbers(m_rep.demand, &dec).dump());
         }
         store::save_autoscale_state(m_db.sql(), {dec.low_since, m_now});
       });
@@ -152,7 +156,7 @@ private:
     if (m_env.dry_run) {
       return;
     }
-    detail.update(numbers(m_rep.demand, m_rep.decision));
+    detail.update(numbers(m_rep.demand, m_decided ? &m_rep.decision : nullptr));
     m_db.write([&] {
       store::insert_event(m_db.sql(), m_now, type,
                           w ? std::optional<std::int64_t>(w->id) : std::nullopt, reason,
@@ -509,6 +513,7 @@ private:
   Instant m_now;
   dask::Client m_client;
   Report m_rep;
+  bool m_decided = false; ///< m_rep.decision holds this tick's decision
   std::map<std::string, std::string> m_in_dask; ///< dask name → address
   std::map<std::string, store::WorkerRow> m_workers;
   std::map<std::string, store::MemberRow> m_rows; ///< by worker name
