@@ -170,10 +170,11 @@ void register_wake(CLI::App& app, Registry& r);
 void register_autoscale(CLI::App& app, Registry& r);
 
 /// One autoscale tick for `autoscale` and `schedule --autoscale`: runs it and renders it (a line
-/// per step, or one JSON document). False when it met errors (Dask unreachable or its API off:
-/// nothing changed; provider errors after that).
+/// per step, or one JSON document, put in `*json_out` instead of printed when given). False when
+/// it met errors (Dask unreachable or its API off: nothing changed; provider errors after that).
 bool autoscale_once(Context& ctx, store::Database& db, JobBackends& backends,
-                    const autoscale::Settings& s, bool refresh, bool dry_run);
+                    const autoscale::Settings& s, bool refresh, bool dry_run,
+                    nlohmann::ordered_json* json_out);
 
 /// Sleeps `every` between two ticks of a --watch loop; false when SIGINT/SIGTERM arrived (then
 /// the loop ends with exit 0: nothing is in progress).

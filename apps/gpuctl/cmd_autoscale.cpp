@@ -19,7 +19,7 @@ namespace gpuctl::app {
 namespace {
 
 nlohmann::ordered_json
-report_json(const autoscale::Report& rep, Instant at, bool dry_run)
+report_json(const autoscale::Report& rep, const autoscale::Params& p, Instant at, bool dry_run)
 {
   using oj = nlohmann::ordered_json;
   const auto& d = rep.decision;
@@ -43,7 +43,11 @@ report_json(const autoscale::Report& rep, Instant at, bool dry_run)
             {"desired", d.desired},
             {"start", d.start},
             {"retire", d.retire},
-            {"low_since", output::instant_json(d.low_since)}}},
+            {"low_since", output::instant_json(d.low_since)},
+            {"min", p.min},
+            {"max", p.max},
+            {"step_up", p.step_up},
+            {"scale_down_after_s", p.scale_down_after.count()}}},
           {"steps", steps},
           {"warnings", rep.warnings},
           {"errors", rep.errors}};
@@ -53,20 +57,33 @@ report_json(const autoscale::Report& rep, Instant at, bool dry_run)
 
 bool
 autoscale_once(Context& ctx, store::Database& db, JobBackends& backends,
-               const autoscale::Settings& s, bool refresh, bool dry_run)
+               const autoscale::Settings& s, bool refresh, bool dry_run,
+               nlohmann::ordered_json* json_out)
 {
   autoscale::Env env{db, ctx.cloud(), backends.ssh_hooks(), refresh, dry_run};
   autoscale::Report rep;
+  auto emit = [&](nlohmann::ordered_json j) {
+    if (json_out) {
+      *json_out = std::move(j);
+    } else {
+      ctx.print_json(j);
+    }
+  };
   try {
     rep = autoscale::tick(env, s);
-  } catch (const providers::dask::Unavailable& e) {
-    // Nothing changed this tick (no scale-down without Dask's word).
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::interrupted) {
+      throw;
+    }
+    // Dask unreachable, its API off, an answer that makes no sense: the tick stopped where it
+    // was (before any change when Dask could not be read) and the next one starts afresh.
     ctx.flush_warnings();
+    auto* un = dynamic_cast<const providers::dask::Unavailable*>(&e);
     if (ctx.json()) {
-      ctx.print_json({{"at", output::instant_json(ctx.now())},
-                      {"dry_run", dry_run},
-                      {"error", e.what()},
-                      {"api_off", e.api_off()}});
+      emit({{"at", output::instant_json(ctx.now())},
+            {"dry_run", dry_run},
+            {"error", e.what()},
+            {"api_off", un && un->api_off()}});
     }
     std::cerr << "gpuctl: error: " << e.what() << "\n";
     return false;
@@ -76,7 +93,7 @@ autoscale_once(Context& ctx, store::Database& db, JobBackends& backends,
     ctx.warn(w);
   }
   if (ctx.json()) {
-    ctx.print_json(report_json(rep, ctx.now(), dry_run));
+    emit(report_json(rep, s.params, ctx.now(), dry_run));
   } else if (!ctx.globals().quiet) {
     std::string when = ctx.zone().format(ctx.now());
     std::cout << fmt::format("{}  autoscale  {}\n", when, rep.decision.why);
@@ -154,7 +171,7 @@ register_autoscale(CLI::App& app, Registry& r)
     net::install_interrupt_handlers();
     JobBackends backends(ctx, db);
     for (;;) {
-      bool ok = autoscale_once(ctx, db, backends, s, true, o->dry_run);
+      bool ok = autoscale_once(ctx, db, backends, s, true, o->dry_run, nullptr);
       if (!o->watch) {
         return net::interrupted() ? 130 : ok ? 0 : 3;
       }

@@ -133,11 +133,22 @@ run_scheduler(Context& ctx, bool watch, const std::string& tick_text, bool dry_r
   for (;;) {
     auto rep = sched::tick(env, opts);
     ctx.flush_warnings();
-    render_tick(ctx, rep, ctx.now(), dry_run);
     errors = errors || !rep.errors.empty();
-    if (scale && !net::interrupted()) {
-      // The tick refreshed every worker already: the autoscaler lists nothing again.
-      errors = !autoscale_once(ctx, db, backends, *scale, false, dry_run) || errors;
+    if (scale && ctx.json()) {
+      // One JSON document per tick: the autoscaler's report goes under "autoscale".
+      nlohmann::ordered_json out = tick_json(rep, ctx.now());
+      nlohmann::ordered_json scaled;
+      if (!net::interrupted()) {
+        errors = !autoscale_once(ctx, db, backends, *scale, false, dry_run, &scaled) || errors;
+      }
+      out["autoscale"] = scaled;
+      ctx.print_json(out);
+    } else {
+      render_tick(ctx, rep, ctx.now(), dry_run);
+      if (scale && !net::interrupted()) {
+        // The tick refreshed every worker already: the autoscaler lists nothing again.
+        errors = !autoscale_once(ctx, db, backends, *scale, false, dry_run, nullptr) || errors;
+      }
     }
     if (!watch) {
       return net::interrupted() ? 130 : errors ? 3 : 0;

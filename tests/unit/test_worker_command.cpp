@@ -35,7 +35,7 @@ TEST_CASE("worker command: scheduler addresses are checked")
     CHECK_NOTHROW(validate_scheduler_address(ok));
   }
   for (const char* bad : {"10.0.0.5:8786", "tcp://host", "tcp://host:0", "tcp://host:70000",
-                          "http://host:8786", "tcp://ho st:1", "tcp://h;rm -rf /:1", ""}) {
+                          "http://host:8786", "tcp://ho st:1", "tcp://h;rm -rf /:1", "tcp://a..b:1", "tcp://-a:1", "tcp://a.:1", ""}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(validate_scheduler_address(bad), Error);
   }

@@ -3,7 +3,7 @@
 
 #include "gpuctl/autoscale/worker_command.hpp"
 #include "gpuctl/core/error.hpp"
-#include "gpuctl/core/names.hpp"
+#include "gpuctl/core/time.hpp"
 #include "gpuctl/hibernate/sweep.hpp"
 #include "gpuctl/providers/dask/client.hpp"
 #include "gpuctl/store/autoscale.hpp"
@@ -29,33 +29,40 @@ running_state(const std::string& s)
   return s == "online" || s == "idle" || s == "starting";
 }
 
-/// The numbers behind a step: what Dask said and, once decided, the decision.
+/// The numbers behind a step: what Dask said, the limits, and, once decided, the decision.
 json
-numbers(const Demand& d, const Decision* dec)
+numbers(const Demand& d, const Params& p, const Decision* dec)
 {
-  json j = {{"target", d.target}, {"unrunnable", d.unrunnable}, {"num_workers", d.num_workers}};
+  json j = {{"target", d.target},       {"unrunnable", d.unrunnable}, {"num_workers", d.num_workers},
+            {"min", p.min},             {"max", p.max},               {"step_up", p.step_up},
+            {"scale_down_after_s", p.scale_down_after.count()}};
   if (dec) {
     j.update({{"others", dec->others},   {"joined", dec->joined}, {"booting", dec->booting},
-              {"want", dec->want},       {"desired", dec->desired}});
+              {"want", dec->want},       {"desired", dec->desired}, {"start", dec->start}});
+    j["low_since"] = dec->low_since ? json(format_rfc3339(*dec->low_since)) : json(nullptr);
   }
   return j;
 }
 
-/// The first free name dask-N (N ≥ 1).
+/// "RTX_4090" as people write it ("RTX 4090"), for messages.
 std::string
-next_worker_name(store::Database& db)
+gpu_text(std::string g)
 {
-  std::set<std::string> taken;
-  for (const auto& w : store::list_workers(db.sql())) {
-    taken.insert(w.name);
-  }
-  for (int n = 1;; ++n) {
-    std::string name = fmt::format("dask-{}", n);
-    if (!taken.count(name)) {
-      return name;
-    }
-  }
+  std::replace(g.begin(), g.end(), '_', ' ');
+  return g;
 }
+
+bool
+loopback_address(const std::string& tcp)
+{
+  auto rest = tcp.substr(tcp.find("://") + 3);
+  return rest.rfind("127.", 0) == 0 || rest.rfind("localhost:", 0) == 0 ||
+         rest.rfind("[::1]:", 0) == 0;
+}
+
+/// After this many machines in a row never joined Dask, starting is held for k_hold.
+constexpr int k_boot_failures_before_hold = 3;
+constexpr Seconds k_hold{3600};
 
 class Ticker {
 public:
@@ -75,6 +82,12 @@ public:
     for (const auto& w : listed.workers) {
       m_in_dask[w.name] = w.address;
     }
+    if ((m_s.pool == "vast" || m_s.pool == "both") && loopback_address(scheduler())) {
+      m_rep.warnings.push_back(fmt::format(
+          "the scheduler address {} is loopback: rented vast.ai machines cannot reach it; set "
+          "[autoscale] scheduler (or --scheduler) to an address they can reach",
+          scheduler()));
+    }
     // 2. What gpuctl runs.
     if (m_env.refresh && !m_env.dry_run && has_vast_account()) {
       auto sync = cloud::sync_workers(m_db, m_env.cloud, "", false);
@@ -84,6 +97,7 @@ public:
         }
       }
     }
+    m_state = store::autoscale_state(m_db.sql());
     load_members();
     std::optional<std::map<std::string, dask::Activity>> activity;
     if (std::any_of(m_members.begin(), m_members.end(), [](const Member& m) { return m.joined; })) {
@@ -100,8 +114,8 @@ public:
       }
     }
     // 3. Decide.
-    auto st = store::autoscale_state(m_db.sql());
-    m_rep.decision = decide(m_rep.demand, m_members, m_s.params, st.low_since, m_now);
+    const bool was_low = m_state.low_since.has_value();
+    m_rep.decision = decide(m_rep.demand, m_members, m_s.params, m_state.low_since, m_now);
     m_decided = true;
     const auto& dec = m_rep.decision;
     if (dec.unrunnable_unserved) {
@@ -111,28 +125,51 @@ public:
           "nothing is started for them",
           m_rep.demand.unrunnable));
     }
-    if (!m_env.dry_run) {
-      m_db.write([&] {
-        if (dec.low_since && !st.low_since) {
-          store::insert_event(m_db.sql(), m_now, "autoscale.low", std::nullopt,
-                              "demand below the workers gpuctl runs: " + dec.why,
-                              numbers(m_rep.demand, &dec).dump());
-        }
-        store::save_autoscale_state(m_db.sql(), {dec.low_since, m_now});
-      });
+    m_state.low_since = dec.low_since;
+    m_state.last_tick_at = m_now;
+    if (dec.low_since && !was_low) {
+      event("autoscale.low", nullptr, "demand below the workers gpuctl runs: " + dec.why);
     }
-    // 4. Act: scale down first (it frees nothing gpuctl would start), then timeouts, then up.
+    save_state();
+    // 4. Act: what Dask already retired, scale down, timeouts, then up.
+    for (const auto& name : m_retired_late) {
+      release(name,
+              m_workers.at(name).provider == "vast" ? "autoscale.hibernate" : "autoscale.release",
+              "Dask no longer lists it after a retire whose answer was lost: it was retired");
+    }
     if (!dec.retire.empty()) {
       retire(dec.retire);
     }
     for (const auto& w : dec.boot_timed_out) {
+      const bool rejoin = m_rows.count(w) && m_rows.at(w).address.has_value();
       release(w, "autoscale.boot-timeout",
-              fmt::format("its Dask worker did not join within {}s of its start",
-                          m_s.params.boot_timeout.count()));
+              rejoin ? fmt::format("its Dask worker left and did not come back within {}s",
+                                   m_s.params.rejoin_timeout.count())
+                     : fmt::format("its Dask worker did not join within {}s of its start",
+                                   m_s.params.boot_timeout.count()));
+      if (!rejoin && !m_env.dry_run) {
+        ++m_state.boot_failures;
+      }
     }
-    for (int i = 0; i < dec.start; ++i) {
-      if (!start_one()) {
-        break;
+    if (m_state.boot_failures >= k_boot_failures_before_hold) {
+      m_state.boot_failures = 0;
+      m_state.hold_until = m_now + k_hold;
+      std::string why = fmt::format(
+          "{} machines in a row never joined Dask: is {} reachable from them? Nothing is started "
+          "until {}",
+          k_boot_failures_before_hold, scheduler(), format_rfc3339(*m_state.hold_until));
+      m_rep.warnings.push_back(why);
+      event("autoscale.hold", nullptr, why);
+    }
+    save_state();
+    if (dec.start > 0 && m_state.hold_until && m_now < *m_state.hold_until) {
+      refuse("autoscale.hold", fmt::format("starting is held until {} (machines did not join Dask)",
+                                           format_rfc3339(*m_state.hold_until)));
+    } else {
+      for (int i = 0; i < dec.start; ++i) {
+        if (!start_one()) {
+          break;
+        }
       }
     }
     return std::move(m_rep);
@@ -149,14 +186,21 @@ private:
     return false;
   }
 
-  void step(const std::string& type, const store::WorkerRow* w, const std::string& reason,
-            json detail = json::object())
+  void save_state()
   {
-    m_rep.steps.push_back({type, w ? w->name : "", reason});
+    if (!m_env.dry_run) {
+      m_db.write([&] { store::save_autoscale_state(m_db.sql(), m_state); });
+    }
+  }
+
+  /// Records an event (not with dry_run).
+  void event(const std::string& type, const store::WorkerRow* w, const std::string& reason,
+             json detail = json::object())
+  {
     if (m_env.dry_run) {
       return;
     }
-    detail.update(numbers(m_rep.demand, m_decided ? &m_rep.decision : nullptr));
+    detail.update(numbers(m_rep.demand, m_s.params, m_decided ? &m_rep.decision : nullptr));
     m_db.write([&] {
       store::insert_event(m_db.sql(), m_now, type,
                           w ? std::optional<std::int64_t>(w->id) : std::nullopt, reason,
@@ -164,8 +208,38 @@ private:
     });
   }
 
+  /// A step of the report, recorded as an event.
+  void step(const std::string& type, const store::WorkerRow* w, const std::string& reason,
+            json detail = json::object())
+  {
+    m_rep.steps.push_back({type, w ? w->name : "", reason});
+    event(type, w, reason, std::move(detail));
+  }
+
+  /// A refusal to start: a step every tick, an event only when it differs from the last one (a
+  /// cron line would otherwise write the same refusal 1,440 times a day).
+  void refuse(const std::string& type, const std::string& reason)
+  {
+    m_rep.steps.push_back({type, "", reason});
+    if (m_state.last_refusal != reason) {
+      m_state.last_refusal = reason;
+      event(type, nullptr, reason);
+      save_state();
+    }
+  }
+
+  void started(const store::WorkerRow& w, const std::string& reason, json detail)
+  {
+    step("autoscale.start", &w, reason, std::move(detail));
+    if (!m_state.last_refusal.empty()) {
+      m_state.last_refusal.clear();
+      save_state();
+    }
+  }
+
   /// Members from the table, plus autoscale vast workers that run without a row (a rent that
-  /// died before its row was written); rows of machines that stopped meanwhile are dropped.
+  /// died before its row was written). A member stopped outside the autoscaler is handed back
+  /// to manual control; one retired by a call whose answer was lost is settled.
   void load_members()
   {
     std::map<std::int64_t, store::MemberRow> rows;
@@ -190,10 +264,20 @@ private:
       }
       auto& row = it->second;
       if (w.provider == "vast" && !running_state(w.state)) {
-        // Stopped or gone behind the autoscaler's back (by hand, or the instance vanished).
+        // Stopped behind the autoscaler's back (worker stop, hibernate now, instance gone): the
+        // person who did it decides from now on.
         if (!m_env.dry_run) {
-          m_db.write([&] { store::delete_member(m_db.sql(), w.id); });
+          m_db.write([&] {
+            store::delete_member(m_db.sql(), w.id);
+            if (w.state != "deleted") {
+              store::set_worker_control(m_db.sql(), w.id, "manual");
+            }
+          });
+          m_workers[w.name].control = "manual";
         }
+        step("autoscale.release", &w,
+             fmt::format("it was {} outside the autoscaler: handed back to manual control",
+                         w.state == "deleted" ? "destroyed" : w.state));
         continue;
       }
       Member m;
@@ -203,29 +287,41 @@ private:
       if (d != m_in_dask.end()) {
         m.joined = true;
         m.address = d->second;
-        if (!row.joined_at || row.address != d->second) {
+        if (!row.joined_at || row.address != d->second || row.retire_asked_at) {
           bool first = !row.joined_at;
           row.joined_at = m_now;
           row.address = d->second;
+          row.retire_asked_at.reset(); // still listed: that retire did not happen
           save(row);
           if (first) {
+            if (m_state.boot_failures != 0) {
+              m_state.boot_failures = 0;
+              save_state();
+            }
             step("autoscale.joined", &w,
                  fmt::format("its Dask worker joined as {} after {}s", d->second,
                              (m_now - row.booted_at).count()),
                  {{"address", d->second}});
           }
         }
+      } else if (row.retire_asked_at) {
+        m_rows[w.name] = row;
+        m_retired_late.push_back(w.name); // gone after a retire: Dask did retire it
+        continue;
       } else if (row.joined_at) {
-        // It was in the cluster and left without being retired by us (crash, scheduler
-        // restart): its retry loop starts it again; the boot timeout applies from now.
+        // It was in the cluster and left without being retired by us (a crash: its retry loop
+        // starts it again; the scheduler restarted: the loop has ended). rejoin_timeout applies.
         step("autoscale.left", &w,
-             fmt::format("its Dask worker {} left the cluster; waiting for it to join again",
-                         row.address.value_or("?")));
+             fmt::format("its Dask worker {} left the cluster; it has {}s to come back before "
+                         "its machine is stopped",
+                         row.address.value_or("?"), m_s.params.rejoin_timeout.count()));
         row.joined_at.reset();
-        row.address.reset();
         row.booted_at = m_now;
         m.booted_at = m_now;
+        m.rejoining = true;
         save(row);
+      } else {
+        m.rejoining = row.address.has_value();
       }
       m_rows[w.name] = row;
       m_members.push_back(m);
@@ -246,7 +342,7 @@ private:
       list += (list.empty() ? "" : " ") + a;
     }
     if (m_env.dry_run) {
-      m_rep.steps.push_back({"autoscale.retire", "", "would retire " + list});
+      m_rep.steps.push_back({"autoscale.retire", "", "retire " + list});
       return;
     }
     std::set<std::string> retired;
@@ -254,9 +350,17 @@ private:
       retired = m_client.retire(addresses);
     } catch (const net::CallError& e) {
       m_rep.errors.push_back(fmt::format("retire_workers {}: {}", list, e.what()));
+      for (const auto& m : m_members) {
+        if (std::find(addresses.begin(), addresses.end(), m.address) != addresses.end()) {
+          auto& row = m_rows.at(m.worker);
+          row.retire_asked_at = m_now;
+          save(row);
+        }
+      }
       step("autoscale.retire-unknown", nullptr,
-           "retire_workers " + list + " failed; nothing is hibernated, get_workers is read again "
-           "next tick",
+           "retire_workers " + list +
+               " failed; nothing is hibernated now, the next get_workers settles it (gone = "
+               "retired)",
            {{"addresses", addresses}});
       return;
     }
@@ -264,7 +368,7 @@ private:
       if (std::find(addresses.begin(), addresses.end(), m.address) == addresses.end()) {
         continue;
       }
-      const auto& w = m_workers.at(m.worker);
+      const auto w = m_workers.at(m.worker);
       if (retired.count(m.address)) {
         step("autoscale.retire", &w,
              fmt::format("Dask retired {} after {}s of low demand ({})", m.address,
@@ -286,15 +390,17 @@ private:
   /// an ssh box gets its Dask worker stopped and goes back to whoever controlled it before.
   void release(const std::string& name, const std::string& type, const std::string& why)
   {
-    const auto& w = m_workers.at(name);
+    const auto w = m_workers.at(name);
     const auto row = m_rows.at(name);
+    m_started.insert(name); // not started again in this tick
     if (m_env.dry_run) {
       m_rep.steps.push_back({type, name, why});
       return;
     }
     try {
       if (w.provider == "vast") {
-        hibernate::hibernate_worker(m_db, m_env.cloud, name, "autoscale: " + why, json::array());
+        m_workers[name] = hibernate::hibernate_worker(m_db, m_env.cloud, name, "autoscale: " + why,
+                                                      json::array());
       } else if (w.provider == "ssh" && row.job_key && m_env.ssh.stop) {
         m_env.ssh.stop(w, *row.job_key);
       }
@@ -303,7 +409,7 @@ private:
         throw;
       }
       m_rep.errors.push_back(fmt::format("{}: {}", name, e.what()));
-      return; // tried again next tick (a retired worker is no longer in Dask: a boot timeout)
+      return; // tried again next tick
     }
     m_db.write([&] {
       store::delete_member(m_db.sql(), w.id);
@@ -311,6 +417,7 @@ private:
         store::set_worker_control(m_db.sql(), w.id, row.prev_control);
       }
     });
+    m_rows.erase(name);
     step(type, &w, why);
   }
 
@@ -329,12 +436,14 @@ private:
     if (vast) {
       return rent_one();
     }
-    step("autoscale.hold", nullptr,
-         fmt::format("no {} machine is free to start for Dask", m_s.pool));
+    refuse("autoscale.hold", "no idle ssh worker to start a Dask worker on");
     return false;
   }
 
-  bool taken(const store::WorkerRow& w) const { return m_rows.count(w.name) > 0 || m_started.count(w.name) > 0; }
+  bool taken(const store::WorkerRow& w) const
+  {
+    return m_rows.count(w.name) > 0 || m_started.count(w.name) > 0;
+  }
 
   bool wake_one()
   {
@@ -345,16 +454,15 @@ private:
       }
       m_started.insert(name);
       if (m_env.dry_run) {
-        m_rep.steps.push_back({"autoscale.start", name, "would wake it"});
+        m_rep.steps.push_back({"autoscale.start", name, "wake it"});
         return true;
       }
       try {
         hibernate::WakeOptions o;
         auto res = hibernate::wake(m_db, m_env.cloud, name, o);
         add_member(res.worker, "woken");
-        step("autoscale.start", &res.worker,
-             res.rerented ? "woke it (its instance was gone: rented again)" : "woke it",
-             {{"source", "wake"}});
+        started(res.worker, res.rerented ? "woke it (its instance was gone: rented again)" : "woke it",
+                {{"source", "wake"}});
         return true;
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::interrupted) {
@@ -376,12 +484,12 @@ private:
     }
     for (const auto& [name, w] : m_workers) {
       if (w.provider != "ssh" || w.control == "plan" || !w.enabled || w.state != "online" ||
-          busy.count(w.id) || taken(w)) {
+          busy.count(w.id) || taken(w) || m_in_dask.count(dask::dask_name(name))) {
         continue;
       }
       m_started.insert(name);
       if (m_env.dry_run) {
-        m_rep.steps.push_back({"autoscale.start", name, "would start a Dask worker over ssh"});
+        m_rep.steps.push_back({"autoscale.start", name, "start a Dask worker over ssh"});
         return true;
       }
       std::string key = fmt::format("dask-{}-{}", w.id, epoch_seconds(m_now));
@@ -410,10 +518,26 @@ private:
         m_rep.errors.push_back(fmt::format("ssh {}: {}", name, e.what()));
         continue;
       }
-      step("autoscale.start", &w, "started a Dask worker over ssh", {{"source", "ssh"}, {"job_key", key}});
+      started(w, "started a Dask worker over ssh", {{"source", "ssh"}, {"job_key", key}});
       return true;
     }
     return false;
+  }
+
+  /// The first name dask-N (N ≥ 1) that is neither a gpuctl worker nor a Dask worker's name
+  /// (gpuctl-dask-N may be listed by another state file, or by a machine gpuctl forgot).
+  std::string next_worker_name()
+  {
+    std::set<std::string> names;
+    for (const auto& w : store::list_workers(m_db.sql())) {
+      names.insert(w.name);
+    }
+    for (int n = 1;; ++n) {
+      std::string name = fmt::format("dask-{}", n);
+      if (!names.count(name) && !m_in_dask.count(dask::dask_name(name))) {
+        return name;
+      }
+    }
   }
 
   bool rent_one()
@@ -427,14 +551,26 @@ private:
     q.limit = 5;
     if (m_env.dry_run) {
       m_rep.steps.push_back({"autoscale.start", "",
-                             fmt::format("would rent a {} at most ${:.3f}/h", m_s.gpu,
+                             fmt::format("rent a {} at most ${:.3f}/h", gpu_text(m_s.gpu),
                                          m_s.max_usd_per_hour)});
       return true;
     }
-    auto account = cloud::pick_vast_account(m_db, m_s.account);
+    std::optional<store::AccountRow> account;
+    try {
+      account = cloud::pick_vast_account(m_db, m_s.account);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::usage) {
+        throw;
+      }
+      m_rep.errors.push_back(e.what()); // several vast accounts and none named, or no such one
+      refuse("autoscale.refused", e.what());
+      return false;
+    }
     if (!account) {
-      throw_usage("autoscale needs a vast account to rent on: gpuctl account add NAME --provider "
-                  "vast");
+      std::string why = "no vast account to rent on: gpuctl account add NAME --provider vast";
+      m_rep.errors.push_back(why);
+      refuse("autoscale.refused", why);
+      return false;
     }
     std::vector<providers::vast::Offer> offers;
     try {
@@ -447,14 +583,14 @@ private:
       return false;
     }
     if (offers.empty()) {
-      step("autoscale.refused", nullptr,
-           fmt::format("no {} offer at most ${:.3f}/h with {:.0f} GB of disk", m_s.gpu,
-                       m_s.max_usd_per_hour, m_s.disk_gb));
+      refuse("autoscale.refused",
+             fmt::format("no {} offer at most ${:.3f}/h with {:.0f} GB of disk", gpu_text(m_s.gpu),
+                         m_s.max_usd_per_hour, m_s.disk_gb));
       return false;
     }
     cloud::RentRequest r;
     r.offer_id = offers.front().id;
-    r.worker = next_worker_name(m_db);
+    r.worker = next_worker_name();
     r.account = account->name;
     r.image = m_s.image;
     r.disk_gb = m_s.disk_gb;
@@ -466,15 +602,15 @@ private:
       auto res = cloud::rent(m_db, m_env.cloud, r);
       m_started.insert(r.worker);
       add_member(res.worker, "rented");
-      step("autoscale.start", &res.worker,
-           fmt::format("rented offer {} ({}, ${:.3f}/h) as instance {}", r.offer_id,
-                       offers.front().gpu, res.price_usd_per_hour, res.instance_id),
-           {{"source", "rent"}, {"offer_id", r.offer_id}, {"instance_id", res.instance_id},
-            {"usd_per_hour", res.price_usd_per_hour}});
+      started(res.worker,
+              fmt::format("rented offer {} ({}, ${:.3f}/h) as instance {}", r.offer_id,
+                          offers.front().gpu, res.price_usd_per_hour, res.instance_id),
+              {{"source", "rent"}, {"offer_id", r.offer_id}, {"instance_id", res.instance_id},
+               {"usd_per_hour", res.price_usd_per_hour}});
       return true;
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::conflict) {
-        step("autoscale.refused", nullptr, e.what()); // budget (max_usd_per_day), offer gone
+        refuse("autoscale.refused", e.what()); // budget (max_usd_per_day), offer gone
         return false;
       }
       if (e.kind() != ErrorKind::provider) {
@@ -514,11 +650,13 @@ private:
   dask::Client m_client;
   Report m_rep;
   bool m_decided = false; ///< m_rep.decision holds this tick's decision
+  store::AutoscaleState m_state;
   std::map<std::string, std::string> m_in_dask; ///< dask name → address
   std::map<std::string, store::WorkerRow> m_workers;
   std::map<std::string, store::MemberRow> m_rows; ///< by worker name
   std::vector<Member> m_members;
-  std::set<std::string> m_started; ///< started this tick
+  std::vector<std::string> m_retired_late; ///< gone from Dask after a retire with a lost answer
+  std::set<std::string> m_started;         ///< started (or released) this tick
 };
 
 } // namespace
@@ -562,9 +700,15 @@ void
 validate(Settings& s)
 {
   if (s.dask_url.empty()) {
-    throw_usage("no Dask scheduler: give --dask http://HOST:8787 or set [autoscale] dask_url");
+    throw_usage("no Dask scheduler: set [autoscale] dask_url (or give gpuctl autoscale --dask "
+                "http://HOST:8787)");
   }
   config::check_base_url("--dask", s.dask_url);
+  if (s.dask_url.find_first_of("?#") != std::string::npos) {
+    throw_usage("invalid --dask '{}': the scheduler's HTTP address takes no query or fragment "
+                "(a --dashboard-prefix goes in the path: http://HOST:8787/PREFIX)",
+                s.dask_url);
+  }
   if (s.scheduler.empty()) {
     s.scheduler = default_scheduler(s.dask_url);
   }

@@ -19,7 +19,7 @@ decide(const Demand& d, const std::vector<Member>& members, const Params& p,
       if (m.idle) {
         idle.push_back(&m);
       }
-    } else if (now - m.booted_at > p.boot_timeout) {
+    } else if (now - m.booted_at > (m.rejoining ? p.rejoin_timeout : p.boot_timeout)) {
       out.boot_timed_out.push_back(m.worker);
     } else {
       ++out.booting;

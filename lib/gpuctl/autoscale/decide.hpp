@@ -19,6 +19,10 @@ struct Params {
   int step_up = 2; ///< most machines started in one tick
   Seconds scale_down_after{600}; ///< demand must stay low this long before retiring
   Seconds boot_timeout{900};     ///< a started machine whose worker has not joined by then is stopped
+  /// A worker that left the cluster without being retired (its scheduler restarted, it crashed)
+  /// gets this long to come back before its machine is stopped (its retry loop restarts a
+  /// crashed worker in seconds; one whose scheduler closed has ended).
+  Seconds rejoin_timeout{180};
 };
 
 /// One machine the autoscaler runs for Dask.
@@ -27,7 +31,8 @@ struct Member {
   bool joined = false; ///< its worker ("gpuctl-<worker>") is in get_workers
   std::string address; ///< its Dask address when joined
   bool idle = false;   ///< joined and Dask's task counts say it does nothing
-  Instant booted_at{}; ///< when gpuctl started it
+  Instant booted_at{}; ///< when gpuctl started it, or when its worker left the cluster
+  bool rejoining = false; ///< not joined: its worker was in the cluster and left (rejoin_timeout)
 };
 
 /// What Dask reported this tick.
@@ -47,7 +52,9 @@ struct Decision {
   /// Addresses to retire (idle members only, never below `desired`), when the demand has been
   /// low for scale_down_after.
   std::vector<std::string> retire;
-  std::vector<std::string> boot_timed_out; ///< workers started too long ago that never joined
+  /// Workers started more than boot_timeout ago that never joined, or that left more than
+  /// rejoin_timeout ago and did not come back.
+  std::vector<std::string> boot_timed_out;
   std::optional<Instant> low_since;        ///< the new value of the low-demand clock
   /// Tasks stay unrunnable although gpuctl's GPU workers are up: they need something gpuctl's
   /// machines do not offer (spec §3.3); nothing is started for them.

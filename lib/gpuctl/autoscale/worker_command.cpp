@@ -15,10 +15,10 @@ void
 validate_scheduler_address(const std::string& address)
 {
   static const std::regex re(
-      R"(^(tcp|tls)://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$)");
+      R"(^(tcp|tls)://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$)");
   std::smatch m;
-  if (!std::regex_match(address, m, re) || std::stoi(m[4].str()) < 1 ||
-      std::stoi(m[4].str()) > 65535) {
+  if (!std::regex_match(address, m, re) || std::stoi(m[m.size() - 1].str()) < 1 ||
+      std::stoi(m[m.size() - 1].str()) > 65535) {
     throw_usage("invalid Dask scheduler address '{}': expected tcp://HOST:PORT (e.g. "
                 "tcp://10.0.0.5:8786), what the workers connect to",
                 address);

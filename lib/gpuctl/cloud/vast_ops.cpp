@@ -111,12 +111,18 @@ register_rented(store::Database& db, Env& e, const store::WorkerRow& w, std::int
 /// Completes an interrupted rent: finds the instance its label names, else creates it.
 RentResult
 finish_rent(store::Database& db, Env& e, vast::Client& c, const store::WorkerRow& w,
-            const store::IntentRow& intent, std::int64_t offer_id, double price)
+            const store::IntentRow& intent, std::int64_t offer_id, double price, bool resuming)
 {
   const vast::InstanceSpec spec = instance_spec(w);
   RentResult out;
   out.price_usd_per_hour = price;
-  if (auto found = find_by_label(c, intent.key)) {
+  // Only a resumed rent looks for its label first: a fresh one has sent nothing yet, and an
+  // instance with that label would be another state file's (labels are unique per state file).
+  std::optional<vast::Instance> found;
+  if (resuming) {
+    found = find_by_label(c, intent.key);
+  }
+  if (found) {
     out.instance_id = found->id;
     out.resumed = true;
   } else {
@@ -232,7 +238,7 @@ rent(store::Database& db, Env& e, const RentRequest& r)
     for (const auto& intent : store::open_intents_of_worker(db.sql(), existing->id)) {
       if (intent.kind == "rent") {
         return finish_rent(db, e, c, *existing, intent, r.offer_id,
-                           existing->price_usd_per_hour.value_or(0));
+                           existing->price_usd_per_hour.value_or(0), true);
       }
     }
     RentResult out;
@@ -286,7 +292,7 @@ rent(store::Database& db, Env& e, const RentRequest& r)
     return std::pair{store::require_worker(db.sql(), r.worker), in};
   });
   failpoint("rent-before-create");
-  auto out = finish_rent(db, e, c, worker, intent, r.offer_id, price);
+  auto out = finish_rent(db, e, c, worker, intent, r.offer_id, price, false);
   out.resumed = false;
   return out;
 }
@@ -714,7 +720,7 @@ rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions
     if (intent.kind == "rent") {
       json d = json::parse(intent.detail_json, nullptr, false);
       std::int64_t offer = d.is_object() ? d.value("offer_id", std::int64_t{0}) : 0;
-      auto r = finish_rent(db, e, c, w, intent, offer, w.price_usd_per_hour.value_or(0));
+      auto r = finish_rent(db, e, c, w, intent, offer, w.price_usd_per_hour.value_or(0), true);
       out.worker = r.worker;
       out.offer_id = offer;
       out.new_instance = r.instance_id;
@@ -791,7 +797,7 @@ rerent(store::Database& db, Env& e, const std::string& name, const RerentOptions
     return std::pair{store::require_worker(db.sql(), name), in};
   });
   failpoint("rent-before-create");
-  auto r = finish_rent(db, e, c, worker, intent, pick->id, price);
+  auto r = finish_rent(db, e, c, worker, intent, pick->id, price, false);
   out.worker = r.worker;
   out.offer_id = pick->id;
   out.new_instance = r.instance_id;

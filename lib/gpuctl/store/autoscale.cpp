@@ -10,7 +10,7 @@ namespace gpuctl::store {
 namespace {
 
 constexpr const char* k_member_cols =
-    "worker_id, source, prev_control, booted_at, joined_at, address, job_key";
+    "worker_id, source, prev_control, booted_at, joined_at, address, job_key, retire_asked_at";
 
 MemberRow
 member_from(SQLite::Statement& st)
@@ -23,6 +23,7 @@ member_from(SQLite::Statement& st)
   m.joined_at = opt_instant(st.getColumn(4));
   m.address = opt_text(st.getColumn(5));
   m.job_key = opt_text(st.getColumn(6));
+  m.retire_asked_at = opt_instant(st.getColumn(7));
   return m;
 }
 
@@ -56,7 +57,7 @@ void
 save_member(SQLite::Database& db, const MemberRow& m)
 {
   SQLite::Statement st(db, std::string("INSERT OR REPLACE INTO autoscale_members(") +
-                               k_member_cols + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+                               k_member_cols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, m.worker_id);
   st.bind(2, m.source);
   st.bind(3, m.prev_control);
@@ -64,6 +65,7 @@ save_member(SQLite::Database& db, const MemberRow& m)
   bind_opt(st, 5, m.joined_at);
   bind_opt(st, 6, m.address);
   bind_opt(st, 7, m.job_key);
+  bind_opt(st, 8, m.retire_asked_at);
   st.exec();
 }
 
@@ -78,11 +80,15 @@ delete_member(SQLite::Database& db, std::int64_t worker_id)
 AutoscaleState
 autoscale_state(SQLite::Database& db)
 {
-  SQLite::Statement st(db, "SELECT low_since, last_tick_at FROM autoscale_state WHERE id = 1");
+  SQLite::Statement st(db, "SELECT low_since, last_tick_at, boot_failures, hold_until, "
+                           "last_refusal FROM autoscale_state WHERE id = 1");
   AutoscaleState s;
   if (st.executeStep()) {
     s.low_since = opt_instant(st.getColumn(0));
     s.last_tick_at = opt_instant(st.getColumn(1));
+    s.boot_failures = st.getColumn(2).getInt();
+    s.hold_until = opt_instant(st.getColumn(3));
+    s.last_refusal = opt_text(st.getColumn(4)).value_or("");
   }
   return s;
 }
@@ -90,10 +96,13 @@ autoscale_state(SQLite::Database& db)
 void
 save_autoscale_state(SQLite::Database& db, const AutoscaleState& s)
 {
-  SQLite::Statement st(db, "INSERT OR REPLACE INTO autoscale_state(id, low_since, last_tick_at) "
-                           "VALUES (1, ?, ?)");
+  SQLite::Statement st(db, "INSERT OR REPLACE INTO autoscale_state(id, low_since, last_tick_at, "
+                           "boot_failures, hold_until, last_refusal) VALUES (1, ?, ?, ?, ?, ?)");
   bind_opt(st, 1, s.low_since);
   bind_opt(st, 2, s.last_tick_at);
+  st.bind(3, s.boot_failures);
+  bind_opt(st, 4, s.hold_until);
+  st.bind(5, s.last_refusal);
   st.exec();
 }
 

@@ -23,6 +23,9 @@ struct MemberRow {
   std::optional<Instant> joined_at;   ///< first seen in get_workers since booted_at
   std::optional<std::string> address; ///< its Dask contact address once joined
   std::optional<std::string> job_key; ///< ssh: the remote job running its dask worker
+  /// A retire_workers call for it whose answer was lost (a 500, a timeout): settled by the next
+  /// get_workers (gone = retired, listed = not).
+  std::optional<Instant> retire_asked_at;
 };
 
 std::vector<MemberRow> list_members(SQLite::Database& db);
@@ -35,6 +38,9 @@ void delete_member(SQLite::Database& db, std::int64_t worker_id);
 struct AutoscaleState {
   std::optional<Instant> low_since;    ///< demand below the machines gpuctl runs since then
   std::optional<Instant> last_tick_at;
+  int boot_failures = 0;               ///< machines in a row that never joined Dask
+  std::optional<Instant> hold_until;   ///< no machine is started before then
+  std::string last_refusal;            ///< the last refusal recorded as an event ("" = none)
 };
 AutoscaleState autoscale_state(SQLite::Database& db);
 void save_autoscale_state(SQLite::Database& db, const AutoscaleState& s);

@@ -213,12 +213,16 @@ CREATE TABLE autoscale_members(
   booted_at INTEGER NOT NULL,
   joined_at INTEGER,
   address TEXT,
-  job_key TEXT
+  job_key TEXT,
+  retire_asked_at INTEGER
 );
 CREATE TABLE autoscale_state(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   low_since INTEGER,
-  last_tick_at INTEGER
+  last_tick_at INTEGER,
+  boot_failures INTEGER NOT NULL DEFAULT 0,
+  hold_until INTEGER,
+  last_refusal TEXT
 );
 )sql",
 };
