@@ -40,6 +40,7 @@ _gpuctl_leaf_opts()
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
     quota) echo "--warnings --sync" ;;
+    status) echo "--watch --interval" ;;
     schedule) echo "--strategy --from --days --keep --format --providers --save --once --watch --tick --dry-run --notify" ;;
     "job submit") echo "--script --notebook --command --provider --worker --gpu --name --priority --max-attempts --timeout --input --output --accelerator --dataset --internet" ;;
     "job list") echo "--state" ;;
@@ -73,7 +74,7 @@ _gpuctl_takes_value()
         "worker list:--account" | "worker list:--provider" | \
         "session start:--at" | "session stop:--at" | "session stop:--reason" | \
         "session add:--start" | "session add:--end" | \
-        "session list:--worker" | "session list:--since" | \
+        "session list:--worker" | "session list:--since" | "status:--interval" | \
         "schedule:--strategy" | "schedule:--from" | "schedule:--days" | "schedule:--keep" | \
         "schedule:--format" | "schedule:--providers" | "schedule:--tick" | "schedule:--notify" | \
         "job submit:--script" | "job submit:--notebook" | "job submit:--command" | \

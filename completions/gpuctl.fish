@@ -14,7 +14,7 @@
 set -g __gpuctl_value_opts --db --config --tz --provider --credentials --reset \
     --weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day \
     --account --gpu --gpu-count --host --identity --instance-id --price --at --reason --start \
-    --end --worker --since --strategy --from --days --keep --format --providers --tick --notify \
+    --end --worker --since --interval --strategy --from --days --keep --format --providers --tick --notify \
     --notebook --command --name --priority --max-attempts --timeout --input --output \
     --accelerator --dataset --state --type --job --older-than --idle-below --idle-for --grace \
     --delete-after --wake --sleep --region --max-price --num-gpus --min-reliability --order \
@@ -213,6 +213,10 @@ complete -c gpuctl -n '__gpuctl_at session add' -l start -x -a now -d 'when it s
 complete -c gpuctl -n '__gpuctl_at session add' -l end -x -a now -d 'when it ended'
 complete -c gpuctl -n '__gpuctl_at session list' -l worker -x -a '(__gpuctl_names workers)' -d "only this worker's sessions"
 complete -c gpuctl -n '__gpuctl_at session list' -l since -x -a now -d 'only sessions running at or after this time'
+
+# status
+complete -c gpuctl -n '__gpuctl_at status' -l watch -d 'a live full-screen view, redrawn every --interval; q quits'
+complete -c gpuctl -n '__gpuctl_at status' -l interval -x -d '--watch: time between redraws (default 5s)'
 
 # quota
 complete -c gpuctl -n '__gpuctl_at_pos quota' -a '(__gpuctl_names accounts)'

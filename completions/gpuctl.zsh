@@ -81,7 +81,11 @@ _gpuctl_event_types=(job.submit job.dispatch job.running job.succeeded job.faile
 
 _gpuctl_cmd_version() { _arguments -s $_gpuctl_globals }
 _gpuctl_cmd_init() { _arguments -s $_gpuctl_globals }
-_gpuctl_cmd_status() { _arguments -s $_gpuctl_globals }
+_gpuctl_cmd_status() {
+  _arguments -s $_gpuctl_globals \
+    '--watch[a live full-screen view, redrawn every --interval; q quits]' \
+    '--interval=[--watch: time between redraws (default 5s)]:duration'
+}
 _gpuctl_cmd_config_show() { _arguments -s $_gpuctl_globals }
 _gpuctl_cmd_config_path() { _arguments -s $_gpuctl_globals }
 
@@ -315,7 +319,7 @@ _gpuctl_commands=(
   'session:record GPU sessions (the quota ledger)'
   'quota:quota bands and remaining hours per account'
   'schedule:plan sessions within the quotas, or run the scheduler'
-  'status:pool summary: workers, quota bands, usable hours'
+  'status:pool summary: workers, quota bands, usable hours (--watch: live)'
   'offers:search and rent vast.ai GPU offers'
   'job:queue GPU jobs; the scheduler runs them'
   'events:what gpuctl did automatically, and why'

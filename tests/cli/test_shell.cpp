@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -602,4 +603,201 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
   RunResult no_tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
   CHECK(no_tz.code == 2);
   CHECK(no_tz.err.find("libgpuctl-tz.so") != std::string::npos);
+}
+
+namespace {
+
+/// Single-quoted for sh.
+std::string
+sh_quote(const std::string& s)
+{
+  std::string out = "'";
+  for (char c : s) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+/// A tmux server of its own (its own socket name and socket directory), killed at scope exit
+/// whatever happens in the test.
+class Tmux {
+public:
+  Tmux(const std::string& dir, int cols, int rows, const std::string& command)
+      : m_env{{"PATH", "/usr/bin:/bin"}, {"HOME", dir}, {"TERM", "xterm-256color"},
+              {"TMUX_TMPDIR", dir}},
+        m_socket("gpuctl-test-" + std::to_string(::getpid()) + "-" + std::to_string(++s_count))
+  {
+    RunResult r = run({"-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", std::to_string(cols),
+                       "-y", std::to_string(rows), command});
+    INFO("tmux new-session: " << r.err);
+    REQUIRE(r.code == 0);
+  }
+  ~Tmux() { run({"kill-server"}); }
+  Tmux(const Tmux&) = delete;
+  Tmux& operator=(const Tmux&) = delete;
+
+  RunResult run(std::vector<std::string> args) const
+  {
+    args.insert(args.begin(), {"tmux", "-L", m_socket});
+    return run_prog(args, m_env);
+  }
+  /// The visible pane, as text.
+  std::string capture() const { return run({"capture-pane", "-p", "-t", "t"}).out; }
+  /// tmux's format variables of the pane ("#{alternate_on}").
+  std::string pane(const std::string& format) const
+  {
+    std::string out = run({"display-message", "-p", "-t", "t", format}).out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  /// Polls the pane (every 50 ms, at most `limit_ms`) until `ok(text)`; returns the last text.
+  template <typename F>
+  std::string wait_for(F&& ok, int limit_ms = 10'000) const
+  {
+    std::string text;
+    for (int waited = 0;; waited += 50) {
+      text = capture();
+      if (ok(text) || waited >= limit_ms) {
+        return text;
+      }
+      ::usleep(50'000);
+    }
+  }
+  void keys(const std::string& k) const { run({"send-keys", "-t", "t", k}); }
+
+private:
+  static inline int s_count = 0;
+  std::map<std::string, std::string> m_env;
+  std::string m_socket;
+};
+
+bool
+contains(const std::string& text, const std::string& what)
+{
+  return text.find(what) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("status --watch in tmux: draws the pool, shows a change made by another gpuctl, q and Ctrl-C quit and restore the terminal")
+{
+  REQUIRE(::access("/usr/bin/tmux", X_OK) == 0); // scripts/setup installs it
+  Cli cli;
+  cli.ok({"account", "add", "alice", "--provider", "kaggle"});
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "k1", "--account", "alice", "--gpu", "T4"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"session", "start", "k1", "--at", "2026-11-30T02:00:00Z"});
+  // The pane runs a shell that records the terminal's modes, runs the view, and says how it
+  // ended and whether the modes came back, then stays (so the pane can be read).
+  std::string env_words;
+  for (const auto& [k, v] : cli.env) {
+    env_words += " " + sh_quote(k + "=" + v);
+  }
+  const std::string script = cli.dir() / "pane.sh";
+  // Ctrl-C signals the whole foreground group: the shell waits it out (`trap :`) and goes on.
+  write_file(script, "trap : INT\nbefore=$(stty -g)\n"
+                     "env -i" + env_words + " " + sh_quote(GPUCTL_BINARY) +
+                     " --db " + sh_quote(cli.db_path()) + " status --watch --interval 1s\n"
+                     "rc=$?\n"
+                     "[ \"$(stty -g)\" = \"$before\" ] && echo 'TTY MODES RESTORED'\n"
+                     "echo \"DONE rc=$rc\"\n"
+                     "sleep 60\n");
+  for (const std::string quit : {"q", "C-c"}) {
+    INFO("quit with " << quit);
+    Tmux tmux(cli.dir().path(), 120, 40, "sh " + sh_quote(script));
+    std::string text = tmux.wait_for([](const std::string& t) { return contains(t, "SESSIONS"); });
+    INFO("pane:\n" << text);
+    REQUIRE(contains(text, "gpuctl status"));
+    CHECK(contains(text, "2 total: 1 offline, 1 online"));
+    CHECK(contains(text, "QUOTA (2 accounts)"));
+    CHECK(contains(text, "alice"));
+    CHECK(contains(text, "SESSIONS (1 open)"));
+    CHECK(contains(text, "k1"));
+    CHECK(contains(text, "JOBS (0 running)"));
+    CHECK(contains(text, "HIBERNATED (0)"));
+    CHECK(contains(text, "q or Ctrl-C quits"));
+    CHECK(tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0"); // alternate screen, no cursor
+
+    // Another gpuctl changes the state file: the next frame shows it.
+    cli.ok({"worker", "add", "w2", "--account", "lab", "--host", "u@h2"});
+    cli.ok({"session", "start", "w1"});
+    text = tmux.wait_for([](const std::string& t) {
+      return contains(t, "3 total") && contains(t, "SESSIONS (2 open)");
+    });
+    INFO("pane after the change:\n" << text);
+    CHECK(contains(text, "3 total: 1 offline, 2 online"));
+    CHECK(contains(text, "SESSIONS (2 open)"));
+    CHECK(contains(text, "w1"));
+
+    tmux.keys(quit);
+    text = tmux.wait_for([](const std::string& t) { return contains(t, "DONE"); });
+    INFO("pane after quitting:\n" << text);
+    CHECK(contains(text, "DONE rc=0"));
+    CHECK(contains(text, "TTY MODES RESTORED"));
+    CHECK(!contains(text, "gpuctl status")); // the dashboard was on the alternate screen
+    CHECK(!contains(text, "QUOTA"));
+    CHECK(tmux.pane("#{alternate_on} #{cursor_flag}") == "0 1");
+    // Back to the state before the next round.
+    cli.ok({"session", "stop", "w1"});
+    cli.ok({"worker", "rm", "w2"});
+  }
+}
+
+TEST_CASE("status --watch off a terminal: plain frames each interval, JSON lines with --json, exit 0 on SIGINT")
+{
+  Cli cli;
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  auto env = cli.env;
+  // SIGINT after 2.5 s: frames at 0, 1 and 2 s; --preserve-status gives gpuctl's own exit code.
+  RunResult r = run_prog({"timeout", "--preserve-status", "-s", "INT", "2.5", GPUCTL_BINARY,
+                          "status", "--watch", "--interval", "1s"},
+                         env);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  size_t frames = 0;
+  for (const auto& line : lines_of(r.out)) {
+    frames += line.starts_with("gpuctl status  2026-11-30 08:00:00 UTC") ? 1 : 0;
+  }
+  CHECK(frames >= 2);
+  CHECK(frames <= 4);
+  CHECK(contains(r.out, "workers   1 total: 1 offline, 1 enabled"));
+  CHECK(contains(r.out, "QUOTA (1 accounts)"));
+
+  RunResult j = run_prog({"timeout", "--preserve-status", "-s", "TERM", "1.5", GPUCTL_BINARY,
+                          "--json", "status", "--watch", "--interval", "1s"},
+                         env);
+  INFO("json:\n" << j.out << j.err);
+  CHECK(j.code == 0);
+  auto docs = lines_of(j.out);
+  CHECK(docs.size() >= 1);
+  CHECK(docs.size() <= 3);
+  for (const auto& line : docs) {
+    auto doc = nlohmann::json::parse(line);
+    CHECK(doc["workers"]["total"] == 1);
+    CHECK(doc["at"] == "2026-11-30T08:00:00Z");
+    CHECK(doc["accounts"]["safe"] == 1);
+  }
+}
+
+TEST_CASE("status --interval: a DESIGN duration of at least 1s, with --watch only, else exit 2")
+{
+  Cli cli;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"status", "--interval", "5s"},
+           {"status", "--watch", "--interval", "5"},
+           {"status", "--watch", "--interval", "0s"},
+           {"status", "--watch", "--interval", "-1s"},
+           {"status", "--watch", "--interval", ""}}) {
+    RunResult r = cli.run(args);
+    INFO(join(args, " ") << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("gpuctl: error: "));
+    CHECK(lines_of(r.err).size() == 1);
+  }
+  CHECK(!std::filesystem::exists(cli.db_path()));
 }
