@@ -801,3 +801,89 @@ TEST_CASE("status --interval: a DESIGN duration of at least 1s, with --watch onl
   }
   CHECK(!std::filesystem::exists(cli.db_path()));
 }
+
+TEST_CASE("__complete: job ids with their names, strategies from the planner, zones, and a missing state file stays missing")
+{
+  Cli cli;
+  // No state file: empty answers, exit 0, nothing created.
+  for (const char* kind : {"accounts", "workers", "jobs"}) {
+    RunResult r = cli.run({"__complete", kind});
+    CHECK(r.code == 0);
+    CHECK(r.out.empty());
+  }
+  CHECK(!std::filesystem::exists(cli.db_path()));
+  CHECK(!std::filesystem::exists(std::filesystem::path(cli.db_path()).parent_path()));
+  CHECK(cli.ok({"__complete", "strategies"}).out == "24x7\nburst\neconomy\n");
+  CHECK(cli.ok({"__complete", "providers"}).out == "kaggle\ncolab\nvast\nssh\n");
+  auto zones = lines_of(cli.ok({"__complete", "zones"}).out);
+  std::set<std::string> zset(zones.begin(), zones.end());
+  CHECK(zset.count("Europe/Berlin") == 1);
+  CHECK(zset.count("America/New_York") == 1);
+  CHECK(zset.count("UTC") == 1);
+  CHECK(zones.size() > 300);
+  CHECK(std::is_sorted(zones.begin(), zones.end()));
+  // Every zone offered is one --tz accepts (a sample across the list).
+  for (size_t i = 0; i < zones.size(); i += zones.size() / 7) {
+    RunResult r = cli.run({"--tz", zones[i], "config", "path"});
+    INFO("--tz " << zones[i] << ": " << r.err);
+    CHECK(r.code == 0);
+  }
+  RunResult bad = cli.run({"__complete", "nonsense"});
+  CHECK(bad.code == 2);
+
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "train", "--command", "true"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "eval", "--command", "true"});
+  CHECK(cli.ok({"__complete", "jobs"}).out == "2\teval (queued)\n1\ttrain (queued)\n");
+}
+
+TEST_CASE("bash completion: job ids, --strategy from the planner, --tz zones one level at a time")
+{
+  Cli cli;
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "train", "--command", "true"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "eval", "--command", "true"});
+  auto env = cli.env;
+  env["PATH"] = build_dir() + ":/usr/bin:/bin";
+  const std::string script = k_src + "/completions/gpuctl.bash";
+  const std::string driver = R"(
+source "$0" || exit 9
+line=$1
+read -r -a COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE=$line
+COMP_POINT=${#line}
+_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
+)";
+  auto complete = [&](const std::string& line) {
+    RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
+    INFO("line: " << line << "\nstderr: " << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    auto words = lines_of(r.out);
+    return std::set<std::string>(words.begin(), words.end());
+  };
+  CHECK(complete("gpuctl job show ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl job cancel ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl job logs 2") == std::set<std::string>{"2"});
+  CHECK(complete("gpuctl events --job ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl schedule --strategy ") == std::set<std::string>{"24x7", "burst", "economy"});
+  CHECK(complete("gpuctl schedule --strategy b") == std::set<std::string>{"burst"});
+  auto be = complete("gpuctl --tz Europe/Be");
+  CHECK(be.count("Europe/Berlin") == 1);
+  CHECK(be.count("Europe/Belgrade") == 1);
+  for (const auto& z : be) {
+    CHECK(z.starts_with("Europe/Be"));
+  }
+  CHECK(complete("gpuctl --tz Europe/Berl") == std::set<std::string>{"Europe/Berlin"});
+  auto top = complete("gpuctl --tz Eu");
+  CHECK(top == std::set<std::string>{"Europe/"});
+  CHECK(complete("gpuctl hibernate schedule w1 --tz America/New_") == std::set<std::string>{"America/New_York"});
+  CHECK(complete("gpuctl status --") == std::set<std::string>{"--watch", "--interval", "--db", "--config",
+                                                               "--json", "--quiet", "--no-color", "--tz",
+                                                               "--verbose", "--version", "--help"});
+}
