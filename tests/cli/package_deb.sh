@@ -24,6 +24,7 @@ done
 
 dpkg -c "$deb" >"$tmp/contents"
 for f in ./usr/bin/gpuctl ./usr/lib/gpuctl/libgpuctl-tz.so ./usr/share/man/man1/gpuctl.1 \
+    ./usr/share/man/man5/gpuctl.toml.5 \
     ./usr/share/bash-completion/completions/gpuctl ./usr/share/zsh/vendor-completions/_gpuctl \
     ./usr/share/fish/vendor_completions.d/gpuctl.fish; do
     grep -q " $f\$" "$tmp/contents" || { cat "$tmp/contents" >&2; fail "$f not in the package"; }
@@ -31,6 +32,7 @@ done
 
 dpkg -x "$deb" "$tmp/root"
 cmp "$tmp/root/usr/share/bash-completion/completions/gpuctl" "$src/completions/gpuctl.bash"
+cmp "$tmp/root/usr/share/man/man5/gpuctl.toml.5" "$src/man/gpuctl.toml.5"
 "$tmp/root/usr/bin/gpuctl" --version | grep -q '^gpuctl ' || fail "--version"
 export HOME=$tmp/home XDG_STATE_HOME=$tmp/home/state XDG_CONFIG_HOME=$tmp/home/config
 unset GPUCTL_TZ_PLUGIN GPUCTL_DB GPUCTL_CONFIG

@@ -543,6 +543,7 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
   CHECK(::access((prefix + "/bin/gpuctl").c_str(), X_OK) == 0);
   CHECK(fs::is_regular_file(prefix + "/lib/gpuctl/libgpuctl-tz.so"));
   CHECK(read_file(prefix + "/share/man/man1/gpuctl.1") == read_file(k_src + "/man/gpuctl.1"));
+  CHECK(read_file(prefix + "/share/man/man5/gpuctl.toml.5") == read_file(k_src + "/man/gpuctl.toml.5"));
   for (const auto& page : fs::directory_iterator(k_src + "/man")) {
     if (page.path().extension() == ".5") {
       CHECK(fs::is_regular_file(prefix + "/share/man/man5/" + page.path().filename().string()));
@@ -572,6 +573,8 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
     menv["MANPATH"] = prefix + "/share/man";
     RunResult m = run_prog({"man", "-w", "gpuctl"}, menv);
     CHECK(m.out == prefix + "/share/man/man1/gpuctl.1\n");
+    RunResult m5 = run_prog({"man", "-w", "5", "gpuctl.toml"}, menv);
+    CHECK(m5.out == prefix + "/share/man/man5/gpuctl.toml.5\n");
   }
   auto xenv = env;
   xenv["XDG_DATA_DIRS"] = prefix + "/share";
