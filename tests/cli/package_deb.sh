@@ -15,7 +15,13 @@ deb=${debs[0]}
 
 dpkg-deb -f "$deb" Package | grep -qx gpuctl || fail "Package is not gpuctl"
 dpkg-deb -f "$deb" Section | grep -qx utils || fail "Section is not utils"
-dpkg-deb -f "$deb" Maintainer | grep -q . || fail "no Maintainer"
+# The Maintainer is the configured one (GPUCTL_PACKAGE_MAINTAINER), "Name <mail>".
+want=$(sed -n 's/^GPUCTL_PACKAGE_MAINTAINER:STRING=//p' "$build/CMakeCache.txt")
+[[ -n $want ]] || fail "no GPUCTL_PACKAGE_MAINTAINER in the CMake cache"
+got=$(dpkg-deb -f "$deb" Maintainer)
+re='^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$'
+[[ $got == "$want" && $got =~ $re ]] ||
+    fail "Maintainer is '$got', expected '$want' (Name <mail>)"
 dpkg-deb -f "$deb" Description | grep -q 'GPUs you do not own' || fail "no Description"
 depends=$(dpkg-deb -f "$deb" Depends)
 for d in libc6 libcurl4 tzdata; do
