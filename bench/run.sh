@@ -7,17 +7,18 @@
 #
 # Environment: BENCH_OUT=DIR keeps hyperfine's JSON exports there (default: a temp dir, removed);
 # BENCH_RUNS / BENCH_WARMUP override --runs 200 / --warmup 20.
-# BENCH_CASES=all (default) | offline | net | tick | sweep: the offline cases, the network cases
+# BENCH_CASES=all (default) | offline | net | tick | sweep | complete: the offline cases, the network cases
 # against fake_vast (sync-5000, offers-vs-official), the scheduler tick (10,000 queued jobs, 500
 # workers, bench/tick_bench.cpp; needs build/bench/tick_bench), the hibernation sweep (5,000
 # running instances on fake_vast, 7 days of history in the state file; needs python3, curl, jq),
+# the shell completion's `gpuctl __complete workers` over 1,000 workers (target < 5 ms median),
 # or all of them.
 # BENCH_FAKE_VAST=PATH: fake_vast (default: tests/fakes/fake_vast next to the gpuctl binary).
 # BENCH_SYNC_RUNS (default 10) / BENCH_NET_RUNS (default 30, the minimum per command) /
 # BENCH_SWEEP_RUNS (default 10).
 # VASTAI_CLI="COMMAND": the official vast.ai CLI (for example the wrapper of
 # specs/vast-api.md §11.4); never fetched or built here. Unset: offers-vs-official is skipped.
-# Needs hyperfine (Debian package `hyperfine`); python3 builds the 1,000-worker state file fast
+# Needs hyperfine (Debian package `hyperfine`, installed with apt-get when missing); python3 builds the 1,000-worker state file fast
 # (without it the script registers the workers one by one with gpuctl itself, which is slower).
 # The network cases also need curl, jq and a C compiler (cc).
 set -euo pipefail
@@ -28,7 +29,13 @@ if [[ ! -x $bin ]]; then
     exit 2
 fi
 bin=$(cd -- "$(dirname -- "$bin")" && pwd)/$(basename -- "$bin")
-command -v hyperfine >/dev/null || { echo "bench/run.sh: hyperfine is not installed" >&2; exit 2; }
+if ! command -v hyperfine >/dev/null; then
+    echo "bench/run.sh: installing hyperfine (apt-get)" >&2
+    sudo=
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get install -y -qq --no-install-recommends hyperfine >/dev/null ||
+        { echo "bench/run.sh: hyperfine is not installed and apt-get could not install it" >&2; exit 2; }
+fi
 
 runs=${BENCH_RUNS:-200}
 warmup=${BENCH_WARMUP:-20}
@@ -46,8 +53,8 @@ cleanup() {
 trap cleanup EXIT
 cases=${BENCH_CASES:-all}
 case $cases in
-all | offline | net | tick | sweep) ;;
-*) echo "bench/run.sh: BENCH_CASES is all, offline, net, tick or sweep" >&2; exit 2 ;;
+all | offline | net | tick | sweep | complete) ;;
+*) echo "bench/run.sh: BENCH_CASES is all, offline, net, tick, sweep or complete" >&2; exit 2 ;;
 esac
 out=${BENCH_OUT:-$work/out}
 mkdir -p -- "$out"
@@ -545,5 +552,29 @@ EOF
         "$db_mb" "$n_workers" "$n_open" "$n_events" "$n_samples"
     printf '%s hibernation rows; GPUCTL_NOW=@%s\n' "$n_hib" "$sweep_now"
 fi
+
+# ---- Shell completion: `gpuctl __complete workers` over 1,000 workers --------------------------
+# What a TAB after `gpuctl worker show ` runs (completions/*): it must answer well within a key
+# press, so the target is a median under 5 ms.
+if [[ $cases == all || $cases == complete ]]; then
+    dbc=$work/complete1000.db
+    if command -v python3 >/dev/null; then
+        fill_with_python "$dbc" 1000
+    else
+        fill_with_gpuctl "$dbc" 1000
+    fi
+    got=$(GPUCTL_DB=$dbc "$bin" __complete workers | wc -l)
+    if [[ $got != 1000 ]]; then
+        echo "bench/run.sh: __complete workers gave $got names, expected 1000" >&2
+        exit 1
+    fi
+    GPUCTL_DB=$dbc hyperfine -N --warmup 10 --runs "$runs" --style basic \
+        --export-json "$out/complete-1000.json" --command-name complete-1000 \
+        "$qbin __complete workers" >&2
+    printf '\n%-44s %10s %8s\n' "benchmark ($runs runs, 10 warm-up)" "median ms" "target"
+    printf '%-44s %10s %8s\n' "gpuctl __complete workers, 1,000 workers" \
+        "$(median_ms "$out/complete-1000.json")" "< 5"
+fi
+
 [[ -n ${BENCH_OUT:-} ]] && echo "hyperfine JSON exports: $out" >&2
 exit 0

@@ -6,12 +6,13 @@
 #   /usr/share/bash-completion/completions/gpuctl       (system)
 # It needs nothing from the bash-completion package.
 #
-# Account and worker names come from `gpuctl __complete accounts|workers` (one name per line),
-# run with the --db/--config given earlier on the line; if that fails, no names are offered.
+# Account and worker names and job ids come from `gpuctl __complete accounts|workers|jobs`, the
+# strategies and time zones from `gpuctl __complete strategies|zones` (one value per line, maybe
+# a tab and a description after it), run with the --db/--config given earlier on the line; if
+# that fails, no values are offered.
 
 # Value sets.
 _gpuctl_providers="kaggle colab vast ssh"
-_gpuctl_strategies="24x7 burst economy"
 _gpuctl_formats="table gantt json ics"
 _gpuctl_reset_fields="weekly_gpu_hours daily_gpu_hours session_max shutdown_margin concurrent max_usd_per_day credentials all"
 _gpuctl_order_keys="price reliability score gpu_ram inet_down num_gpus dlperf cuda"
@@ -41,6 +42,7 @@ _gpuctl_leaf_opts()
     "session add") echo "--start --end" ;;
     "session list") echo "--worker --since" ;;
     quota) echo "--warnings --sync" ;;
+    status) echo "--watch --interval" ;;
     schedule) echo "--strategy --from --days --keep --format --providers --save --once --watch --tick --dry-run --notify --autoscale" ;;
     autoscale) echo "--dask --scheduler --min --max --step-up --scale-down-after --pool --account --once --watch --tick --dry-run" ;;
     "job submit") echo "--script --notebook --command --provider --worker --gpu --name --priority --max-attempts --timeout --input --output --accelerator --dataset --internet" ;;
@@ -75,7 +77,7 @@ _gpuctl_takes_value()
         "worker list:--account" | "worker list:--provider" | \
         "session start:--at" | "session stop:--at" | "session stop:--reason" | \
         "session add:--start" | "session add:--end" | \
-        "session list:--worker" | "session list:--since" | \
+        "session list:--worker" | "session list:--since" | "status:--interval" | \
         "schedule:--strategy" | "schedule:--from" | "schedule:--days" | "schedule:--keep" | \
         "schedule:--format" | "schedule:--providers" | "schedule:--tick" | "schedule:--notify" | \
         "job submit:--script" | "job submit:--notebook" | "job submit:--command" | \
@@ -165,7 +167,8 @@ _gpuctl_expand_tilde()
     printf '%s' "$p"
 }
 
-# Names from `gpuctl __complete accounts|workers`, honouring --db/--config seen on the line.
+# Values from `gpuctl __complete KIND` (accounts, workers, jobs, strategies, zones), one per
+# line without their descriptions, honouring --db/--config seen on the line.
 _gpuctl_names()
 {
     local kind=$1 bin=${COMP_WORDS[0]}
@@ -178,31 +181,29 @@ _gpuctl_names()
     local -a args=()
     [[ -n ${_gpuctl_db-} ]] && args+=(--db "$(_gpuctl_expand_tilde "$_gpuctl_db")")
     [[ -n ${_gpuctl_cfg-} ]] && args+=(--config "$(_gpuctl_expand_tilde "$_gpuctl_cfg")")
-    local out
+    local out line
     out=$("$bin" "${args[@]}" __complete "$kind" 2>/dev/null </dev/null) || return 0
-    printf '%s\n' "$out"
+    while IFS= read -r line; do
+        printf '%s\n' "${line%%$'\t'*}"
+    done <<<"$out"
 }
 
-# Completes a time zone name one directory level at a time from /usr/share/zoneinfo.
+# Completes a time zone name one level at a time ("Eu" -> "Europe/", "Europe/Be" ->
+# "Europe/Berlin" …), from the zones gpuctl itself accepts (`gpuctl __complete zones`).
 _gpuctl_zones()
 {
-    local cur=$1 root=/usr/share/zoneinfo dir='' base
-    [[ -d $root ]] || return 0
+    local cur=$1 dir='' z rest
     [[ $cur == */* ]] && dir=${cur%/*}/
-    [[ $dir == *..* ]] && return 0
+    local -A seen=()
     local -a out=()
-    local f
-    for f in "$root/$dir"*; do
-        base=${f##*/}
-        # IANA zones and their directories start with a capital; skip posix/, right/, *.tab, ….
-        [[ $base == [A-Z]* && $base != *.* && $base != SECURITY ]] || continue
-        [[ $dir$base == "$cur"* ]] || continue
-        if [[ -d $f ]]; then
-            out+=("$dir$base/")
-        else
-            out+=("$dir$base")
-        fi
-    done
+    while IFS= read -r z; do
+        [[ -n $z && $z == "$cur"* ]] || continue
+        rest=${z#"$dir"}
+        [[ $rest == */* ]] && rest=${rest%%/*}/
+        [[ -n ${seen[$rest]-} ]] && continue
+        seen[$rest]=1
+        out+=("$dir$rest")
+    done < <(_gpuctl_names zones)
     COMPREPLY=("${out[@]}")
     # A directory ("Europe/"): no space, so the next TAB goes on into it.
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == */ ]]; then
@@ -312,11 +313,12 @@ _gpuctl()
         --type) _gpuctl_reply "$_gpuctl_event_types" "$value" ;;
         --providers) _gpuctl_provider_list "$value" ;;
         --order) _gpuctl_order_list "$value" ;;
-        --strategy) _gpuctl_reply "$_gpuctl_strategies" "$value" ;;
+        --strategy) _gpuctl_reply "$(_gpuctl_names strategies)" "$value" ;;
         --format) _gpuctl_reply "$_gpuctl_formats" "$value" ;;
         --reset) _gpuctl_reply "$_gpuctl_reset_fields" "$value" ;;
         --account) _gpuctl_reply "$(_gpuctl_names accounts)" "$value" ;;
         --worker) _gpuctl_reply "$(_gpuctl_names workers)" "$value" ;;
+        --job) _gpuctl_reply "$(_gpuctl_names jobs)" "$value" ;;
         --at | --start | --end | --since | --from) _gpuctl_reply "now" "$value" ;;
         --days) [[ $leaf == "hibernate schedule" ]] && _gpuctl_reply "$_gpuctl_days" "$value" ;;
         --delete-after) _gpuctl_reply "never" "$value" ;;
@@ -358,6 +360,8 @@ _gpuctl()
         ((npos == 0)) && words_here=$(_gpuctl_names workers) ;;
     quota)
         ((npos == 0)) && words_here=$(_gpuctl_names accounts) ;;
+    "job show" | "job cancel" | "job logs")
+        ((npos == 0)) && words_here=$(_gpuctl_names jobs) ;;
     esac
     _gpuctl_reply "$words_here" "$cur"
     return 0

@@ -6,15 +6,17 @@
 #   /usr/share/fish/vendor_completions.d/gpuctl.fish         (system)
 # or source it: gpuctl completion fish | source
 #
-# Account and worker names come from `gpuctl __complete accounts|workers` (one name per line),
-# run with the --db/--config given earlier on the line; if that fails, no names are offered.
+# Account and worker names and job ids come from `gpuctl __complete accounts|workers|jobs`, the
+# strategies and time zones from `gpuctl __complete strategies|zones` (one value per line, maybe
+# a tab and a description after it, as fish shows it), run with the --db/--config given earlier
+# on the line; if that fails, no values are offered.
 # Each command's options are on lines conditioned by `__gpuctl_at COMMAND [SUBCOMMAND]`.
 
 # The options that take a value, global or of some command (--script only for job submit).
 set -g __gpuctl_value_opts --db --config --tz --provider --credentials --reset \
     --weekly-hours --daily-hours --session-max --shutdown-margin --concurrent --max-usd-per-day \
     --account --gpu --gpu-count --host --identity --instance-id --price --at --reason --start \
-    --end --worker --since --strategy --from --days --keep --format --providers --tick --notify \
+    --end --worker --since --interval --strategy --from --days --keep --format --providers --tick --notify \
     --notebook --command --name --priority --max-attempts --timeout --input --output \
     --accelerator --dataset --state --type --job --older-than --idle-below --idle-for --grace \
     --delete-after --wake --sleep --region --max-price --num-gpus --min-reliability --order \
@@ -93,16 +95,6 @@ function __gpuctl_names
     command $bin $args __complete $argv[1] 2>/dev/null </dev/null
 end
 
-function __gpuctl_zones
-    set -l root /usr/share/zoneinfo
-    test -d $root; or return 0
-    # IANA zones start with a capital; skip posix/, right/, *.tab, SECURITY.
-    for f in $root/**
-        test -f $f; or continue
-        string replace -- "$root/" '' $f
-    end | string match -r -- '^[A-Z][^.]*$' | string match -v -- SECURITY
-end
-
 complete -c gpuctl -f
 
 # Global options (CLI11 takes them after the command too).
@@ -111,7 +103,7 @@ complete -c gpuctl -l config -r -F -d 'config file (default $XDG_CONFIG_HOME/gpu
 complete -c gpuctl -l json -d 'print one JSON document on stdout'
 complete -c gpuctl -s q -l quiet -d 'no confirmation messages'
 complete -c gpuctl -l no-color -d 'no colour (also NO_COLOR)'
-complete -c gpuctl -n 'not __gpuctl_at hibernate schedule' -l tz -x -a '(__gpuctl_zones)' -d 'display time zone (IANA name)'
+complete -c gpuctl -n 'not __gpuctl_at hibernate schedule' -l tz -x -a '(__gpuctl_names zones)' -d 'display time zone (IANA name)'
 complete -c gpuctl -s v -l verbose -d 'log provider calls on stderr (secrets redacted)'
 complete -c gpuctl -n '__gpuctl_at ""' -l version -d 'print the version'
 complete -c gpuctl -s h -l help -d 'print help and exit'
@@ -215,13 +207,17 @@ complete -c gpuctl -n '__gpuctl_at session add' -l end -x -a now -d 'when it end
 complete -c gpuctl -n '__gpuctl_at session list' -l worker -x -a '(__gpuctl_names workers)' -d "only this worker's sessions"
 complete -c gpuctl -n '__gpuctl_at session list' -l since -x -a now -d 'only sessions running at or after this time'
 
+# status
+complete -c gpuctl -n '__gpuctl_at status' -l watch -d 'a live full-screen view, redrawn every --interval; q quits'
+complete -c gpuctl -n '__gpuctl_at status' -l interval -x -d '--watch: time between redraws (default 5s)'
+
 # quota
 complete -c gpuctl -n '__gpuctl_at_pos quota' -a '(__gpuctl_names accounts)'
 complete -c gpuctl -n '__gpuctl_at quota' -l warnings -d 'only sessions near or past their deadline'
 complete -c gpuctl -n '__gpuctl_at quota' -l sync -d "first read Kaggle's own used hours and reconcile the ledger"
 
 # schedule
-complete -c gpuctl -n '__gpuctl_at schedule' -l strategy -x -a '24x7 burst economy' -d 'planning strategy'
+complete -c gpuctl -n '__gpuctl_at schedule' -l strategy -x -a '(__gpuctl_names strategies)' -d 'planning strategy'
 complete -c gpuctl -n '__gpuctl_at schedule' -l once -d 'run one scheduler tick (for cron)'
 complete -c gpuctl -n '__gpuctl_at schedule' -l watch -d 'run ticks until SIGINT/SIGTERM'
 complete -c gpuctl -n '__gpuctl_at schedule' -l tick -x -d '--watch: time between ticks'
@@ -294,12 +290,15 @@ complete -c gpuctl -n '__gpuctl_at job submit' -l dataset -x -d 'Kaggle: a datas
 complete -c gpuctl -n '__gpuctl_at job submit' -l internet -d 'Kaggle: give the run internet access'
 complete -c gpuctl -n '__gpuctl_at job list' -l state -x -a 'queued dispatched running succeeded failed cancelled lost' -d 'only jobs in this state'
 complete -c gpuctl -n '__gpuctl_at job logs' -s f -l follow -d 'keep printing until the job ends'
+for c in show cancel logs
+    complete -c gpuctl -n "__gpuctl_at_pos job $c" -a '(__gpuctl_names jobs)'
+end
 
 # events
 complete -c gpuctl -n '__gpuctl_at_pos events' -a prune -d 'delete old events'
 complete -c gpuctl -n '__gpuctl_at events' -l since -x -a now -d 'only events at or after this time'
 complete -c gpuctl -n '__gpuctl_at events' -l type -x -a 'job.submit job.dispatch job.running job.succeeded job.failed job.cancelled job.cancel-requested job.lost job.requeued job.dispatch-refused job.dispatch-unknown worker.online worker.offline deadline.warning deadline.stop deadline.past plan.start plan.reminder plan.save account.add account.set account.rm worker.add worker.rm worker.enable worker.disable session.start session.stop session.add quota-sync rent rent-failed start stop destroy vanished adopt idle_detected hibernated woke deleted schedule hibernate hibernate.config autoscale.start autoscale.joined autoscale.left autoscale.low autoscale.retire autoscale.retire-refused autoscale.retire-unknown autoscale.hibernate autoscale.release autoscale.boot-timeout autoscale.refused autoscale.hold' -d 'only events of this type'
-complete -c gpuctl -n '__gpuctl_at events' -l job -x -d 'only events about this job'
+complete -c gpuctl -n '__gpuctl_at events' -l job -x -a '(__gpuctl_names jobs)' -d 'only events about this job'
 complete -c gpuctl -n '__gpuctl_at events' -l worker -x -a '(__gpuctl_names workers)' -d 'only events about this worker'
 complete -c gpuctl -n '__gpuctl_at events prune' -l older-than -x -d 'delete events older than this duration'
 
@@ -323,7 +322,7 @@ complete -c gpuctl -n '__gpuctl_at hibernate config' -l grace -x -d 'no decision
 complete -c gpuctl -n '__gpuctl_at hibernate config' -l delete-after -x -a never -d 'hibernated this long: destroy, or never'
 complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l wake -x -d 'HH:MM: start it'
 complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l sleep -x -d 'HH:MM: hibernate it (unless a job runs)'
-complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l tz -x -a '(__gpuctl_zones)' -d 'IANA zone of the times (default: the display zone)'
+complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l tz -x -a '(__gpuctl_names zones)' -d 'IANA zone of the times (default: the display zone)'
 complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l days -x -a 'daily weekdays weekends mon-fri sat,sun mon tue wed thu fri sat sun' -d 'days it runs (default daily)'
 complete -c gpuctl -n '__gpuctl_at hibernate schedule' -l clear -d 'remove its schedule'
 complete -c gpuctl -n '__gpuctl_at hibernate watchdog' -l script -d 'print the watchdog script itself, not the onstart lines'

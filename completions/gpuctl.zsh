@@ -7,14 +7,17 @@
 #   /usr/share/zsh/vendor-completions/_gpuctl   (system, Debian)
 # or, after compinit, source it: source <(gpuctl completion zsh)
 #
-# Account and worker names come from `gpuctl __complete accounts|workers` (one name per line),
-# run with the --db/--config given earlier on the line; if that fails, no names are offered.
+# Account and worker names and job ids come from `gpuctl __complete accounts|workers|jobs`, the
+# strategies and time zones from `gpuctl __complete strategies|zones` (one value per line, maybe
+# a tab and a description after it), run with the --db/--config given earlier on the line; if
+# that fails, no values are offered.
 # One function per command (_gpuctl_cmd_worker_add, …) lists that command's options.
 
-# Names from `gpuctl __complete KIND`, honouring --db/--config seen on the line.
-_gpuctl_names() {
+# The lines of `gpuctl __complete KIND` in $reply, honouring --db/--config seen on the line.
+_gpuctl_values() {
   local kind=$1 i w
   local -a args all
+  reply=()
   all=(${_gpuctl_line[@]})
   for (( i = 2; i <= $#all; i++ )); do
     w=$all[i]
@@ -25,20 +28,32 @@ _gpuctl_names() {
   done
   local bin=${all[1]/#\~/$HOME}
   (( $+commands[$bin] )) || [[ $bin == */* && -x $bin ]] || return 1
-  local -a names
-  names=(${(f)"$(_call_program $kind ${(q)bin} ${(q)args} __complete $kind 2>/dev/null </dev/null)"})
-  (( $#names )) || return 1
-  local expl
+  reply=(${(f)"$(_call_program $kind ${(q)bin} ${(q)args} __complete $kind 2>/dev/null </dev/null)"})
+  (( $#reply ))
+}
+# Names (accounts, workers, strategies) from `gpuctl __complete KIND`.
+_gpuctl_names() {
+  local kind=$1 expl
+  local -a reply names
+  _gpuctl_values $kind || return 1
+  names=(${reply%%$'\t'*})
   _wanted $kind expl ${kind%s} compadd -a - names
 }
 _gpuctl_accounts() { _gpuctl_names accounts }
 _gpuctl_workers() { _gpuctl_names workers }
-
+_gpuctl_strategies() { _gpuctl_names strategies }
+# Job ids, described by their name and state.
+_gpuctl_jobs() {
+  local -a reply jobs
+  _gpuctl_values jobs || return 1
+  jobs=(${reply/$'\t'/:})
+  _describe -t jobs 'job id' jobs
+}
+# Zone names one part at a time (Europe/ then Berlin), from `gpuctl __complete zones`.
 _gpuctl_zones() {
-  local -a zones
-  zones=(/usr/share/zoneinfo/[A-Z]*(/N:t) /usr/share/zoneinfo/[A-Z]*/**/*(.N))
-  zones=(${${zones#/usr/share/zoneinfo/}:#*.*})
-  zones=(${zones:#SECURITY})
+  local -a reply zones
+  _gpuctl_values zones || return 1
+  zones=($reply)
   _multi_parts / zones
 }
 
@@ -84,7 +99,11 @@ _gpuctl_event_types=(job.submit job.dispatch job.running job.succeeded job.faile
 
 _gpuctl_cmd_version() { _arguments -s $_gpuctl_globals }
 _gpuctl_cmd_init() { _arguments -s $_gpuctl_globals }
-_gpuctl_cmd_status() { _arguments -s $_gpuctl_globals }
+_gpuctl_cmd_status() {
+  _arguments -s $_gpuctl_globals \
+    '--watch[a live full-screen view, redrawn every --interval; q quits]' \
+    '--interval=[--watch: time between redraws (default 5s)]:duration'
+}
 _gpuctl_cmd_config_show() { _arguments -s $_gpuctl_globals }
 _gpuctl_cmd_config_path() { _arguments -s $_gpuctl_globals }
 
@@ -182,7 +201,7 @@ _gpuctl_cmd_quota() {
 
 _gpuctl_cmd_schedule() {
   _arguments -s $_gpuctl_globals \
-    '--strategy=[planning strategy]:strategy:(24x7 burst economy)' \
+    '--strategy=[planning strategy]:strategy:_gpuctl_strategies' \
     '--once[run one scheduler tick (for cron)]' \
     '--watch[run ticks until SIGINT/SIGTERM]' \
     '--tick=[--watch: time between ticks (default scheduler.tick)]:duration' \
@@ -261,19 +280,19 @@ _gpuctl_cmd_job_submit() {
 _gpuctl_cmd_job_list() {
   _arguments -s $_gpuctl_globals "--state=[only jobs in this state]:state:($_gpuctl_job_states)"
 }
-_gpuctl_cmd_job_show() { _arguments -s $_gpuctl_globals ':job id:' }
-_gpuctl_cmd_job_cancel() { _arguments -s $_gpuctl_globals ':job id:' }
+_gpuctl_cmd_job_show() { _arguments -s $_gpuctl_globals ':job id:_gpuctl_jobs' }
+_gpuctl_cmd_job_cancel() { _arguments -s $_gpuctl_globals ':job id:_gpuctl_jobs' }
 _gpuctl_cmd_job_logs() {
   _arguments -s $_gpuctl_globals \
     '(-f --follow)'{-f,--follow}'[keep printing until the job ends]' \
-    ':job id:'
+    ':job id:_gpuctl_jobs'
 }
 
 _gpuctl_cmd_events() {
   _arguments -s $_gpuctl_globals \
     '--since=[only events at or after this time]:time:(now)' \
     "--type=[only events of this type, e.g. job.dispatch]:event type:($_gpuctl_event_types)" \
-    '--job=[only events about this job]:job id' \
+    '--job=[only events about this job]:job id:_gpuctl_jobs' \
     '--worker=[only events about this worker]:worker:_gpuctl_workers'
 }
 _gpuctl_cmd_events_prune() {
@@ -335,7 +354,7 @@ _gpuctl_commands=(
   'session:record GPU sessions (the quota ledger)'
   'quota:quota bands and remaining hours per account'
   'schedule:plan sessions within the quotas, or run the scheduler'
-  'status:pool summary: workers, quota bands, usable hours'
+  'status:pool summary: workers, quota bands, usable hours (--watch: live)'
   'offers:search and rent vast.ai GPU offers'
   'job:queue GPU jobs; the scheduler runs them'
   'events:what gpuctl did automatically, and why'

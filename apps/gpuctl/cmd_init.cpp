@@ -4,6 +4,8 @@
 #include "gpuctl/output/json.hpp"
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/output/table.hpp"
+#include "gpuctl/plan/plan.hpp"
+#include "gpuctl/store/jobs.hpp"
 #include "gpuctl/store/registry.hpp"
 
 #include <iostream>
@@ -44,25 +46,45 @@ register_init(CLI::App& app, Registry& r)
 void
 register_complete(CLI::App& app, Registry& r)
 {
-  // Hidden: dynamic values for the shell completions, one per line, from the state file opened
-  // read-only (a missing file answers nothing).
+  // Hidden: dynamic values for the shell completions, one per line; a line may carry a
+  // description after a tab ("3\ttrain.py (queued)": fish and zsh show it, bash drops it). Names
+  // and ids come from the state file opened read-only (a missing file answers nothing, and is
+  // not created); zones from the time-zone database --tz uses; strategies from the planner.
   auto* sub = app.add_subcommand("__complete", "values for shell completion");
   sub->group("");
   auto kind = std::make_shared<std::string>();
-  sub->add_option("kind", *kind, "accounts | workers | providers")->required();
+  sub->add_option("kind", *kind, "accounts | workers | jobs | providers | strategies | zones")
+      ->required();
   r.on(sub, [=](Context& ctx) {
     std::string out;
     if (*kind == "providers") {
-      out = "kaggle\ncolab\nvast\nssh\n";
-    } else if (*kind == "accounts" || *kind == "workers") {
+      for (std::string_view p : provider_names()) {
+        out += std::string(p) + "\n";
+      }
+    } else if (*kind == "strategies") {
+      for (plan::Strategy s : plan::all_strategies()) {
+        out += std::string(plan::to_string(s)) + "\n";
+      }
+    } else if (*kind == "zones") {
+      for (const auto& z : zone_names()) {
+        out += z + "\n";
+      }
+    } else if (*kind == "accounts" || *kind == "workers" || *kind == "jobs") {
+      if (!exists(ctx.db_path())) {
+        return 0; // no state file: nothing to offer (and nothing to create or migrate)
+      }
       auto db = ctx.open(store::Access::read);
-      if (*kind == "accounts") {
-        for (const auto& a : store::list_accounts(db.sql())) {
-          out += a.name + "\n";
+      if (*kind != "jobs") {
+        for (const auto& n : store::names(db.sql(), *kind)) {
+          out += n + "\n";
         }
       } else {
-        for (const auto& w : store::list_workers(db.sql())) {
-          out += w.name + "\n";
+        for (const auto& j : store::list_jobs(db.sql())) {
+          std::string desc = j.name + " (" + j.state + ")";
+          for (char& c : desc) {
+            c = (c == '\t' || c == '\n') ? ' ' : c; // one line, one tab
+          }
+          out += std::to_string(j.id) + "\t" + desc + "\n";
         }
       }
     } else {

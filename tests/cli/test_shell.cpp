@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -542,6 +543,7 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
   CHECK(::access((prefix + "/bin/gpuctl").c_str(), X_OK) == 0);
   CHECK(fs::is_regular_file(prefix + "/lib/gpuctl/libgpuctl-tz.so"));
   CHECK(read_file(prefix + "/share/man/man1/gpuctl.1") == read_file(k_src + "/man/gpuctl.1"));
+  CHECK(read_file(prefix + "/share/man/man5/gpuctl.toml.5") == read_file(k_src + "/man/gpuctl.toml.5"));
   for (const auto& page : fs::directory_iterator(k_src + "/man")) {
     if (page.path().extension() == ".5") {
       CHECK(fs::is_regular_file(prefix + "/share/man/man5/" + page.path().filename().string()));
@@ -571,6 +573,8 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
     menv["MANPATH"] = prefix + "/share/man";
     RunResult m = run_prog({"man", "-w", "gpuctl"}, menv);
     CHECK(m.out == prefix + "/share/man/man1/gpuctl.1\n");
+    RunResult m5 = run_prog({"man", "-w", "5", "gpuctl.toml"}, menv);
+    CHECK(m5.out == prefix + "/share/man/man5/gpuctl.toml.5\n");
   }
   auto xenv = env;
   xenv["XDG_DATA_DIRS"] = prefix + "/share";
@@ -602,4 +606,287 @@ TEST_CASE("cmake --install puts every file where its tool looks, and the install
   RunResult no_tz = run_prog({prefix + "/bin/gpuctl", "--tz", "Europe/Berlin", "status"}, env);
   CHECK(no_tz.code == 2);
   CHECK(no_tz.err.find("libgpuctl-tz.so") != std::string::npos);
+}
+
+namespace {
+
+/// Single-quoted for sh.
+std::string
+sh_quote(const std::string& s)
+{
+  std::string out = "'";
+  for (char c : s) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+/// A tmux server of its own (its own socket name and socket directory), killed at scope exit
+/// whatever happens in the test.
+class Tmux {
+public:
+  Tmux(const std::string& dir, int cols, int rows, const std::string& command)
+      : m_env{{"PATH", "/usr/bin:/bin"}, {"HOME", dir}, {"TERM", "xterm-256color"},
+              {"TMUX_TMPDIR", dir}},
+        m_socket("gpuctl-test-" + std::to_string(::getpid()) + "-" + std::to_string(++s_count))
+  {
+    RunResult r = run({"-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", std::to_string(cols),
+                       "-y", std::to_string(rows), command});
+    INFO("tmux new-session: " << r.err);
+    REQUIRE(r.code == 0);
+  }
+  ~Tmux() { run({"kill-server"}); }
+  Tmux(const Tmux&) = delete;
+  Tmux& operator=(const Tmux&) = delete;
+
+  RunResult run(std::vector<std::string> args) const
+  {
+    args.insert(args.begin(), {"tmux", "-L", m_socket});
+    return run_prog(args, m_env);
+  }
+  /// The visible pane, as text.
+  std::string capture() const { return run({"capture-pane", "-p", "-t", "t"}).out; }
+  /// tmux's format variables of the pane ("#{alternate_on}").
+  std::string pane(const std::string& format) const
+  {
+    std::string out = run({"display-message", "-p", "-t", "t", format}).out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  /// Polls the pane (every 50 ms, at most `limit_ms`) until `ok(text)`; returns the last text.
+  template <typename F>
+  std::string wait_for(F&& ok, int limit_ms = 10'000) const
+  {
+    std::string text;
+    for (int waited = 0;; waited += 50) {
+      text = capture();
+      if (ok(text) || waited >= limit_ms) {
+        return text;
+      }
+      ::usleep(50'000);
+    }
+  }
+  void keys(const std::string& k) const { run({"send-keys", "-t", "t", k}); }
+
+private:
+  static inline int s_count = 0;
+  std::map<std::string, std::string> m_env;
+  std::string m_socket;
+};
+
+bool
+contains(const std::string& text, const std::string& what)
+{
+  return text.find(what) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("status --watch in tmux: draws the pool, shows a change made by another gpuctl, q and Ctrl-C quit and restore the terminal")
+{
+  REQUIRE(::access("/usr/bin/tmux", X_OK) == 0); // scripts/setup installs it
+  Cli cli;
+  cli.ok({"account", "add", "alice", "--provider", "kaggle"});
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "k1", "--account", "alice", "--gpu", "T4"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"session", "start", "k1", "--at", "2026-11-30T02:00:00Z"});
+  // The pane runs a shell that records the terminal's modes, runs the view, and says how it
+  // ended and whether the modes came back, then stays (so the pane can be read).
+  std::string env_words;
+  for (const auto& [k, v] : cli.env) {
+    env_words += " " + sh_quote(k + "=" + v);
+  }
+  const std::string script = cli.dir() / "pane.sh";
+  // Ctrl-C signals the whole foreground group: the shell waits it out (`trap :`) and goes on.
+  write_file(script, "trap : INT\nbefore=$(stty -g)\n"
+                     "env -i" + env_words + " " + sh_quote(GPUCTL_BINARY) +
+                     " --db " + sh_quote(cli.db_path()) + " status --watch --interval 1s\n"
+                     "rc=$?\n"
+                     "[ \"$(stty -g)\" = \"$before\" ] && echo 'TTY MODES RESTORED'\n"
+                     "echo \"DONE rc=$rc\"\n"
+                     "sleep 60\n");
+  for (const std::string quit : {"q", "C-c"}) {
+    INFO("quit with " << quit);
+    Tmux tmux(cli.dir().path(), 120, 40, "sh " + sh_quote(script));
+    std::string text = tmux.wait_for([](const std::string& t) { return contains(t, "SESSIONS"); });
+    INFO("pane:\n" << text);
+    REQUIRE(contains(text, "gpuctl status"));
+    CHECK(contains(text, "2 total: 1 offline, 1 online"));
+    CHECK(contains(text, "QUOTA (2 accounts)"));
+    CHECK(contains(text, "alice"));
+    CHECK(contains(text, "SESSIONS (1 open)"));
+    CHECK(contains(text, "k1"));
+    CHECK(contains(text, "JOBS (0 running)"));
+    CHECK(contains(text, "HIBERNATED (0)"));
+    CHECK(contains(text, "q or Ctrl-C quits"));
+    CHECK(tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0"); // alternate screen, no cursor
+
+    // Another gpuctl changes the state file: the next frame shows it.
+    cli.ok({"worker", "add", "w2", "--account", "lab", "--host", "u@h2"});
+    cli.ok({"session", "start", "w1"});
+    text = tmux.wait_for([](const std::string& t) {
+      return contains(t, "3 total") && contains(t, "SESSIONS (2 open)");
+    });
+    INFO("pane after the change:\n" << text);
+    CHECK(contains(text, "3 total: 1 offline, 2 online"));
+    CHECK(contains(text, "SESSIONS (2 open)"));
+    CHECK(contains(text, "w1"));
+
+    tmux.keys(quit);
+    text = tmux.wait_for([](const std::string& t) { return contains(t, "DONE"); });
+    INFO("pane after quitting:\n" << text);
+    CHECK(contains(text, "DONE rc=0"));
+    CHECK(contains(text, "TTY MODES RESTORED"));
+    CHECK(!contains(text, "gpuctl status")); // the dashboard was on the alternate screen
+    CHECK(!contains(text, "QUOTA"));
+    CHECK(tmux.pane("#{alternate_on} #{cursor_flag}") == "0 1");
+    // Back to the state before the next round.
+    cli.ok({"session", "stop", "w1"});
+    cli.ok({"worker", "rm", "w2"});
+  }
+}
+
+TEST_CASE("status --watch off a terminal: plain frames each interval, JSON lines with --json, exit 0 on SIGINT")
+{
+  Cli cli;
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  auto env = cli.env;
+  // SIGINT after 2.5 s: frames at 0, 1 and 2 s; --preserve-status gives gpuctl's own exit code.
+  RunResult r = run_prog({"timeout", "--preserve-status", "-s", "INT", "2.5", GPUCTL_BINARY,
+                          "status", "--watch", "--interval", "1s"},
+                         env);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  size_t frames = 0;
+  for (const auto& line : lines_of(r.out)) {
+    frames += line.starts_with("gpuctl status  2026-11-30 08:00:00 UTC") ? 1 : 0;
+  }
+  CHECK(frames >= 2);
+  CHECK(frames <= 4);
+  CHECK(contains(r.out, "workers   1 total: 1 offline, 1 enabled"));
+  CHECK(contains(r.out, "QUOTA (1 accounts)"));
+
+  RunResult j = run_prog({"timeout", "--preserve-status", "-s", "TERM", "1.5", GPUCTL_BINARY,
+                          "--json", "status", "--watch", "--interval", "1s"},
+                         env);
+  INFO("json:\n" << j.out << j.err);
+  CHECK(j.code == 0);
+  auto docs = lines_of(j.out);
+  CHECK(docs.size() >= 1);
+  CHECK(docs.size() <= 3);
+  for (const auto& line : docs) {
+    auto doc = nlohmann::json::parse(line);
+    CHECK(doc["workers"]["total"] == 1);
+    CHECK(doc["at"] == "2026-11-30T08:00:00Z");
+    CHECK(doc["accounts"]["safe"] == 1);
+  }
+}
+
+TEST_CASE("status --interval: a DESIGN duration of at least 1s, with --watch only, else exit 2")
+{
+  Cli cli;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"status", "--interval", "5s"},
+           {"status", "--watch", "--interval", "5"},
+           {"status", "--watch", "--interval", "0s"},
+           {"status", "--watch", "--interval", "-1s"},
+           {"status", "--watch", "--interval", ""}}) {
+    RunResult r = cli.run(args);
+    INFO(join(args, " ") << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("gpuctl: error: "));
+    CHECK(lines_of(r.err).size() == 1);
+  }
+  CHECK(!std::filesystem::exists(cli.db_path()));
+}
+
+TEST_CASE("__complete: job ids with their names, strategies from the planner, zones, and a missing state file stays missing")
+{
+  Cli cli;
+  // No state file: empty answers, exit 0, nothing created.
+  for (const char* kind : {"accounts", "workers", "jobs"}) {
+    RunResult r = cli.run({"__complete", kind});
+    CHECK(r.code == 0);
+    CHECK(r.out.empty());
+  }
+  CHECK(!std::filesystem::exists(cli.db_path()));
+  CHECK(!std::filesystem::exists(std::filesystem::path(cli.db_path()).parent_path()));
+  CHECK(cli.ok({"__complete", "strategies"}).out == "24x7\nburst\neconomy\n");
+  CHECK(cli.ok({"__complete", "providers"}).out == "kaggle\ncolab\nvast\nssh\n");
+  auto zones = lines_of(cli.ok({"__complete", "zones"}).out);
+  std::set<std::string> zset(zones.begin(), zones.end());
+  CHECK(zset.count("Europe/Berlin") == 1);
+  CHECK(zset.count("America/New_York") == 1);
+  CHECK(zset.count("UTC") == 1);
+  CHECK(zones.size() > 300);
+  CHECK(std::is_sorted(zones.begin(), zones.end()));
+  // Every zone offered is one --tz accepts (a sample across the list).
+  for (size_t i = 0; i < zones.size(); i += zones.size() / 7) {
+    RunResult r = cli.run({"--tz", zones[i], "config", "path"});
+    INFO("--tz " << zones[i] << ": " << r.err);
+    CHECK(r.code == 0);
+  }
+  RunResult bad = cli.run({"__complete", "nonsense"});
+  CHECK(bad.code == 2);
+
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "train", "--command", "true"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "eval", "--command", "true"});
+  CHECK(cli.ok({"__complete", "jobs"}).out == "2\teval (queued)\n1\ttrain (queued)\n");
+}
+
+TEST_CASE("bash completion: job ids, --strategy from the planner, --tz zones one level at a time")
+{
+  Cli cli;
+  cli.ok({"account", "add", "lab", "--provider", "ssh"});
+  cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "train", "--command", "true"});
+  cli.ok({"job", "submit", "--worker", "w1", "--name", "eval", "--command", "true"});
+  auto env = cli.env;
+  env["PATH"] = build_dir() + ":/usr/bin:/bin";
+  const std::string script = k_src + "/completions/gpuctl.bash";
+  const std::string driver = R"(
+source "$0" || exit 9
+line=$1
+read -r -a COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE=$line
+COMP_POINT=${#line}
+_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
+)";
+  auto complete = [&](const std::string& line) {
+    RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
+    INFO("line: " << line << "\nstderr: " << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    auto words = lines_of(r.out);
+    return std::set<std::string>(words.begin(), words.end());
+  };
+  CHECK(complete("gpuctl job show ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl job cancel ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl job logs 2") == std::set<std::string>{"2"});
+  CHECK(complete("gpuctl events --job ") == std::set<std::string>{"1", "2"});
+  CHECK(complete("gpuctl schedule --strategy ") == std::set<std::string>{"24x7", "burst", "economy"});
+  CHECK(complete("gpuctl schedule --strategy b") == std::set<std::string>{"burst"});
+  auto be = complete("gpuctl --tz Europe/Be");
+  CHECK(be.count("Europe/Berlin") == 1);
+  CHECK(be.count("Europe/Belgrade") == 1);
+  for (const auto& z : be) {
+    CHECK(z.starts_with("Europe/Be"));
+  }
+  CHECK(complete("gpuctl --tz Europe/Berl") == std::set<std::string>{"Europe/Berlin"});
+  auto top = complete("gpuctl --tz Eu");
+  CHECK(top == std::set<std::string>{"Europe/"});
+  CHECK(complete("gpuctl hibernate schedule w1 --tz America/New_") == std::set<std::string>{"America/New_York"});
+  CHECK(complete("gpuctl status --") == std::set<std::string>{"--watch", "--interval", "--db", "--config",
+                                                               "--json", "--quiet", "--no-color", "--tz",
+                                                               "--verbose", "--version", "--help"});
 }

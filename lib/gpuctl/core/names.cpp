@@ -31,6 +31,12 @@ to_string(Provider p)
   return k_providers[static_cast<size_t>(p)];
 }
 
+std::span<const std::string_view>
+provider_names()
+{
+  return k_providers;
+}
+
 std::optional<Provider>
 provider_from_string(std::string_view text)
 {

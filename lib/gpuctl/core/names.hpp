@@ -14,6 +14,8 @@ enum class Provider { kaggle, colab, vast, ssh };
 std::string_view to_string(Provider p);
 /// Parses a provider name; throws Error(usage) listing the valid ones (with "did you mean").
 Provider parse_provider(std::string_view text);
+/// "kaggle", "colab", "vast", "ssh": every provider's name, in that order.
+std::span<const std::string_view> provider_names();
 /// Parses a provider name; nullopt when unknown.
 std::optional<Provider> provider_from_string(std::string_view text);
 

@@ -7,6 +7,7 @@
 #include <date/date.h>
 #include <fmt/compile.h>
 
+#include <algorithm>
 #include <dlfcn.h>
 #include <vector>
 #include <unistd.h>
@@ -214,6 +215,7 @@ struct TzPlugin {
   int (*current)(const void**, char*, size_t) = nullptr;
   int (*sys_info)(const void*, long long, long long*, char*, size_t) = nullptr;
   int (*local_info)(const void*, long long, long long*, long long*) = nullptr;
+  int (*names)(void (*)(const char*, void*), void*) = nullptr; ///< optional
 };
 
 std::string
@@ -254,6 +256,7 @@ tz_plugin()
     t.current = reinterpret_cast<decltype(t.current)>(::dlsym(h, "gpuctl_tz_current"));
     t.sys_info = reinterpret_cast<decltype(t.sys_info)>(::dlsym(h, "gpuctl_tz_sys_info"));
     t.local_info = reinterpret_cast<decltype(t.local_info)>(::dlsym(h, "gpuctl_tz_local_info"));
+    t.names = reinterpret_cast<decltype(t.names)>(::dlsym(h, "gpuctl_tz_names"));
     if (!t.locate || !t.current || !t.sys_info || !t.local_info) {
       t = TzPlugin{};
     }
@@ -282,6 +285,22 @@ is_utc_name(std::string_view n)
 }
 
 } // namespace
+
+std::vector<std::string>
+zone_names()
+{
+  std::vector<std::string> out{"UTC"};
+  const TzPlugin& t = tz_plugin();
+  if (t.names != nullptr) {
+    t.names([](const char* n, void* arg) { static_cast<std::vector<std::string>*>(arg)->emplace_back(n); },
+            &out);
+  }
+  // IANA names start with a capital; tzdata's "localtime" (a link to /etc/localtime) is no zone.
+  std::erase_if(out, [](const std::string& n) { return n.empty() || n[0] < 'A' || n[0] > 'Z'; });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 DisplayZone
 DisplayZone::resolve(std::string_view name)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 
 namespace gpuctl {
@@ -55,6 +56,11 @@ private:
   std::string m_name = "UTC";
   const void* m_zone = nullptr; // a date::time_zone inside libgpuctl-tz.so; nullptr = UTC
 };
+
+/// Every zone name `--tz` and `display.tz` accept ("Europe/Berlin", "UTC", …), sorted: the names
+/// of the time-zone database libgpuctl-tz.so reads (the system's tzdata). Only "UTC" when the
+/// plug-in is missing or the database cannot be read.
+std::vector<std::string> zone_names();
 
 /// Parses a time argument (`--at --from --since --start --end`, DESIGN §9): RFC 3339 with Z or
 /// an offset; `YYYY-MM-DD[ T]HH:MM[:SS]` in the display zone; `HH:MM` = today in the display

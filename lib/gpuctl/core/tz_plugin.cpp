@@ -85,3 +85,21 @@ gpuctl_tz_local_info(const void* zone, long long local, long long* first, long l
   }
 }
 }
+
+extern "C" {
+
+/// Calls `fn(name, arg)` for every zone name of the database (the names locate accepts, from the
+/// system's tzdata), in the database's order; 0, or -1 when the database cannot be read.
+__attribute__((visibility("default"))) int
+gpuctl_tz_names(void (*fn)(const char* name, void* arg), void* arg)
+{
+  try {
+    for (const auto& z : date::get_tzdb().zones) {
+      fn(std::string(z.name()).c_str(), arg);
+    }
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+}

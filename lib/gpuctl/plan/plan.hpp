@@ -8,7 +8,9 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gpuctl::plan {
@@ -47,6 +49,9 @@ enum class Strategy { full_time, burst, economy }; ///< 24x7 | burst | economy
 /// Parses "24x7" | "burst" | "economy"; Error(usage) otherwise.
 Strategy parse_strategy(std::string_view s);
 std::string_view to_string(Strategy s);
+/// Every strategy, in the order the docs list them (the table parse_strategy and to_string use;
+/// also what `gpuctl __complete strategies` prints).
+std::span<const Strategy> all_strategies();
 
 struct PlanInput {
   Strategy strategy = Strategy::full_time;

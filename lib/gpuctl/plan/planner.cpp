@@ -465,12 +465,24 @@ burst(const PlanInput& in)
 
 } // namespace
 
+namespace {
+constexpr Strategy k_strategies[] = {Strategy::full_time, Strategy::burst, Strategy::economy};
+} // namespace
+
+std::span<const Strategy>
+all_strategies()
+{
+  return k_strategies;
+}
+
 Strategy
 parse_strategy(std::string_view s)
 {
-  if (s == "24x7") return Strategy::full_time;
-  if (s == "burst") return Strategy::burst;
-  if (s == "economy") return Strategy::economy;
+  for (Strategy st : k_strategies) {
+    if (to_string(st) == s) {
+      return st;
+    }
+  }
   throw_usage("unknown strategy '{}' (expected 24x7, burst or economy)", s);
 }
 

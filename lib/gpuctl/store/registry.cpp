@@ -162,6 +162,21 @@ list_workers(SQLite::Database& db, const WorkerFilter& f)
   return out;
 }
 
+std::vector<std::string>
+names(SQLite::Database& db, std::string_view table)
+{
+  if (table != "accounts" && table != "workers") {
+    throw std::invalid_argument("names: no table " + std::string(table));
+  }
+  // ORDER BY name walks the UNIQUE index on name: no sort, and the rows are never read.
+  SQLite::Statement st(db, "SELECT name FROM " + std::string(table) + " ORDER BY name");
+  std::vector<std::string> out;
+  while (st.executeStep()) {
+    out.push_back(st.getColumn(0).getString());
+  }
+  return out;
+}
+
 std::int64_t
 insert_worker(SQLite::Database& db, const WorkerRow& r)
 {

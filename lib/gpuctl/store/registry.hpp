@@ -62,6 +62,9 @@ std::optional<WorkerRow> find_worker(SQLite::Database& db, const std::string& na
 AccountRow require_account(SQLite::Database& db, const std::string& name);
 WorkerRow require_worker(SQLite::Database& db, const std::string& name);
 std::vector<WorkerRow> list_workers(SQLite::Database& db, const WorkerFilter& filter = {});
+/// The names of every account or worker (`table` "accounts" | "workers"), sorted: one indexed
+/// column, for shell completion (a TAB must answer at once, even over thousands of workers).
+std::vector<std::string> names(SQLite::Database& db, std::string_view table);
 std::int64_t insert_worker(SQLite::Database& db, const WorkerRow& row);
 void set_worker_enabled(SQLite::Database& db, std::int64_t id, bool enabled);
 /// Sets a worker's state and when it was last seen.
