@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2089,SC2090 # the double quotes belong to the value: a JSON list for Dask
 # Starts a Dask scheduler that gpuctl can autoscale: the HTTP API module on (it is off by default;
 # the value replaces Dask's default route list, so the defaults are repeated), the HTTP port on
 # loopback only (the API has no authentication: whoever reaches it can retire workers), the TCP

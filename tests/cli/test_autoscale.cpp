@@ -13,7 +13,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -488,4 +490,47 @@ TEST_CASE("autoscale --watch: one autoscaler per state file, SIGTERM ends the lo
   ::kill(pid, SIGTERM);
   CHECK(wait_exit(pid) == 0);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("examples/dask: config.toml loads, every crontab command runs silently against a Dask scheduler, scheduler.sh is clean")
+{
+  const std::string ex = std::string(GPUCTL_SOURCE_DIR) + "/examples/dask/";
+  Scale s;
+  // The example config, pointed at the fake scheduler (its dask_url is the real default port).
+  std::string cfg = read_file(ex + "config.toml");
+  const std::string from = "dask_url = \"http://127.0.0.1:8787\"";
+  REQUIRE(cfg.find(from) != std::string::npos);
+  cfg.replace(cfg.find(from), from.size(), "dask_url = \"" + s.dask.url() + "\"");
+  write_file(s.cli.dir() / "example.toml", "[providers.vast]\npace = \"0s\"\n" + cfg);
+  s.cli.env["GPUCTL_CONFIG"] = s.cli.dir() / "example.toml";
+  json show = s.cli.ok({"config", "show", "--json"}).json();
+  CHECK(show["autoscale.scheduler"]["value"] == "tcp://203.0.113.10:8786");
+  CHECK(show["autoscale.max_usd_per_hour"]["source"] == "file");
+
+  std::istringstream lines(read_file(ex + "crontab"));
+  std::string line;
+  int commands = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("MAILTO=", 0) == 0) {
+      continue;
+    }
+    std::istringstream f(line);
+    std::string min, hour, dom, mon, dow, word;
+    f >> min >> hour >> dom >> mon >> dow;
+    CHECK(min + hour + dom + mon + dow == "*****"); // every minute
+    std::vector<std::string> args;
+    f >> word;
+    REQUIRE(word == "gpuctl");
+    while (f >> word) {
+      args.push_back(word);
+    }
+    auto r = s.cli.run(args);
+    INFO(line << "\n" << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.empty()); // cron mails any output
+    ++commands;
+  }
+  CHECK(commands == 1);
+  CHECK(std::system(("/bin/sh -n '" + ex + "scheduler.sh'").c_str()) == 0);
+  CHECK(std::system(("shellcheck '" + ex + "scheduler.sh'").c_str()) == 0);
 }

@@ -121,10 +121,6 @@ until(const std::function<bool()>& pred, std::chrono::seconds limit,
   return pred();
 }
 
-const char* k_routes =
-    "[\"distributed.http.scheduler.api\",\"distributed.http.scheduler.prometheus\","
-    "\"distributed.http.scheduler.json\",\"distributed.http.health\"]";
-
 /// A Dask client (Debian's system python3: the one python3-distributed is installed for) that
 /// submits `n` GPU tasks, gathers them and prints "RESULT <sum> <count>".
 std::string
@@ -158,11 +154,10 @@ TEST_CASE("autoscale with real Dask: GPU tasks rent workers, every result comes 
   const std::string dir = cli.dir().path();
   const int sched_port = free_port();
   const int http_port = free_port();
-  Proc scheduler({"/usr/bin/dask", "scheduler", "--host", "127.0.0.1", "--port",
-                  std::to_string(sched_port), "--dashboard-address",
-                  "127.0.0.1:" + std::to_string(http_port), "--no-show"},
-                 {{"DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES", k_routes}},
-                 dir + "/scheduler.log");
+  // The scheduler as examples/dask/scheduler.sh starts it (API on, HTTP on loopback).
+  Proc scheduler({"/bin/sh", std::string(GPUCTL_SOURCE_DIR) + "/examples/dask/scheduler.sh",
+                  std::to_string(sched_port), std::to_string(http_port)},
+                 {}, dir + "/scheduler.log");
   httplib::Client http("127.0.0.1", http_port);
   REQUIRE_MESSAGE(until([&] {
                     auto r = http.Get("/health");
