@@ -13,6 +13,7 @@
 #include "gpuctl/output/table.hpp"
 #include "gpuctl/store/hibernation.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace gpuctl::app {
@@ -74,7 +75,9 @@ register_hibernate_sweep(CLI::App& app, Registry& r)
     r.on(sub, [=](Context& ctx) {
       auto db = ctx.open(*dry ? store::Access::read : store::Access::write_existing);
       std::optional<hibernate::SweepLock> lock;
-      if (!*dry) {
+      if (!*dry && std::filesystem::exists(ctx.db_path())) {
+        // Without a state file there is nothing to sweep (and no directory for a lock): a
+        // crontab line set up before `gpuctl init` stays silent.
         lock.emplace(ctx.db_path());
       }
       auto rep = hibernate::sweep(db, ctx.cloud(), *dry);
