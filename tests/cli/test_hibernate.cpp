@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -846,4 +847,15 @@ TEST_CASE("hibernate schedule: a scheduled sleep or wake whose call fails is don
   CHECK(actions_of(rep) == "");
   CHECK(h.state_calls("running") == 3);
   CHECK(h.state() == "online");
+}
+
+TEST_CASE("hibernate-sweep with no state file: nothing to sweep, exit 0, silent, no file created")
+{
+  Cli cli;
+  auto r = cli.run({"--quiet", "hibernate-sweep"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+  CHECK_FALSE(std::filesystem::exists(cli.db_path()));
+  CHECK_FALSE(std::filesystem::exists(cli.db_path() + ".sweep.lock"));
 }
