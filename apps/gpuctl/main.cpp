@@ -100,7 +100,7 @@ main(int argc, char** argv)
   app.add_option("--tz", g.tz, "display time zone (IANA name)");
   app.add_flag("-v,--verbose", g.verbose, "log provider calls on stderr (secrets redacted)");
 
-  auto* version = app.add_subcommand("version", "print the version");
+  auto* version = app.add_subcommand("version", "print the version\nExample: gpuctl version --json");
   reg.on(version, [](app::Context& ctx) {
     if (ctx.json()) {
       ctx.print_json({{"version", GPUCTL_VERSION}});

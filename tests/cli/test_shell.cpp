@@ -138,6 +138,7 @@ struct Command {
   std::vector<std::string> path;
   std::map<std::string, bool> options; // "--db" -> takes a value
   std::vector<std::string> subcommands;
+  std::string help; // the whole --help text
 };
 
 /// Parses CLI11's help: entries of the Options: and Subcommands: sections are the lines indented
@@ -197,6 +198,7 @@ help_tree()
     INFO("gpuctl " << join(args, " ") << "\n" << r.err);
     REQUIRE(r.code == 0);
     Command c = parse_help(path, r.out);
+    c.help = r.out;
     for (const auto& s : c.subcommands) {
       auto p = path;
       p.push_back(s);
@@ -427,6 +429,25 @@ TEST_CASE("completions and man page cover every command and long option of gpuct
   }
   INFO("missing:\n" << join(missing, "\n"));
   CHECK(missing.empty());
+}
+
+TEST_CASE("every command's --help starts with its purpose and shows an example")
+{
+  auto tree = help_tree();
+  REQUIRE(tree.size() > 40);
+  for (const auto& c : tree) {
+    CAPTURE(join(c.path, " "));
+    auto ls = lines_of(c.help);
+    REQUIRE(ls.size() > 2);
+    CHECK_FALSE(ls[0].empty());                   // the one-line purpose
+    CHECK(ls[0].rfind("Usage:", 0) != 0);
+    // "Example: gpuctl ..." (or a crontab line, or the lines after a bare "Example:")
+    auto at = c.help.find("\nExample:");
+    CHECK(at != std::string::npos);
+    if (at != std::string::npos) {
+      CHECK(c.help.find("gpuctl ", at) < c.help.find("Usage:", at));
+    }
+  }
 }
 
 TEST_CASE("bash completion: command words, and worker names from the binary under test")
