@@ -5,15 +5,9 @@
 
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -37,78 +31,6 @@ build_dir()
   return std::filesystem::path(GPUCTL_BINARY).parent_path().string();
 }
 
-/// Runs argv[0] (a path, or a name looked up in env's PATH) with exactly `env`, capturing
-/// stdout and stderr; stdin is /dev/null.
-RunResult
-run_prog(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
-{
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env) {
-    env_s.push_back(k + "=" + v);
-  }
-  std::vector<std::string> argv_s = args;
-  std::vector<char*> argv, envp;
-  for (auto& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  for (auto& s : env_s) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  pid_t pid = 0;
-  // posix_spawnp looks the program up in the caller's PATH: resolve it in env's PATH here.
-  std::string prog = args.at(0);
-  if (prog.find('/') == std::string::npos) {
-    auto it = env.find("PATH");
-    std::stringstream dirs(it == env.end() ? "/usr/bin:/bin" : it->second);
-    std::string d;
-    while (std::getline(dirs, d, ':')) {
-      if (::access((d + "/" + prog).c_str(), X_OK) == 0) {
-        prog = d + "/" + prog;
-        break;
-      }
-    }
-  }
-  int rc = posix_spawn(&pid, prog.c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    throw std::runtime_error("posix_spawn " + prog + ": " + std::strerror(rc));
-  }
-  RunResult r;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
-        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0) {
-          ::close(fds[i].fd);
-          fds[i].fd = -1;
-          --open_fds;
-        } else {
-          (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-        }
-      }
-    }
-  }
-  r.code = wait_exit(pid);
-  return r;
-}
 
 std::vector<std::string>
 lines_of(const std::string& text)
@@ -120,6 +42,32 @@ lines_of(const std::string& text)
     out.push_back(line);
   }
   return out;
+}
+
+/// Completes `line` (the cursor at its end) with bash and completions/gpuctl.bash, the binary
+/// under test first on PATH; returns COMPREPLY. Fails the test on any word on stderr.
+std::set<std::string>
+bash_complete(std::map<std::string, std::string> env, const std::string& line)
+{
+  env["PATH"] = build_dir() + ":/usr/bin:/bin";
+  const std::string script = k_src + "/completions/gpuctl.bash";
+  const std::string driver = R"(
+source "$0" || exit 9
+line=$1
+read -r -a COMP_WORDS <<<"$line"
+[[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE=$line
+COMP_POINT=${#line}
+_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
+)";
+  RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
+  INFO("line: " << line << "\nstderr: " << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  auto words = lines_of(r.out);
+  return std::set<std::string>(words.begin(), words.end());
 }
 
 std::string
@@ -456,29 +404,7 @@ TEST_CASE("bash completion: command words, and worker names from the binary unde
   cli.ok({"account", "add", "lab", "--provider", "ssh"});
   cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
   cli.ok({"worker", "add", "w2", "--account", "lab", "--host", "u@h2"});
-  auto env = cli.env;
-  env["PATH"] = build_dir() + ":/usr/bin:/bin";
-  const std::string script = k_src + "/completions/gpuctl.bash";
-  // Completes the line "$1" (the cursor at its end) and prints COMPREPLY, one per line.
-  const std::string driver = R"(
-source "$0" || exit 9
-line=$1
-read -r -a COMP_WORDS <<<"$line"
-[[ $line == *" " ]] && COMP_WORDS+=("")
-COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-COMP_LINE=$line
-COMP_POINT=${#line}
-_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
-)";
-  auto complete = [&](const std::string& line) {
-    RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
-    INFO("line: " << line << "\nstderr: " << r.err);
-    CHECK(r.code == 0);
-    CHECK(r.err.empty());
-    auto words = lines_of(r.out);
-    return std::set<std::string>(words.begin(), words.end());
-  };
+  auto complete = [&](const std::string& line) { return bash_complete(cli.env, line); };
   CHECK(complete("gpuctl wor") == std::set<std::string>{"worker"});
   CHECK(complete("gpuctl comp") == std::set<std::string>{"completion"});
   CHECK(complete("gpuctl completion ") == std::set<std::string>{"bash", "fish", "zsh"});
@@ -869,28 +795,7 @@ TEST_CASE("bash completion: job ids, --strategy from the planner, --tz zones one
   cli.ok({"worker", "add", "w1", "--account", "lab", "--host", "u@h"});
   cli.ok({"job", "submit", "--worker", "w1", "--name", "train", "--command", "true"});
   cli.ok({"job", "submit", "--worker", "w1", "--name", "eval", "--command", "true"});
-  auto env = cli.env;
-  env["PATH"] = build_dir() + ":/usr/bin:/bin";
-  const std::string script = k_src + "/completions/gpuctl.bash";
-  const std::string driver = R"(
-source "$0" || exit 9
-line=$1
-read -r -a COMP_WORDS <<<"$line"
-[[ $line == *" " ]] && COMP_WORDS+=("")
-COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-COMP_LINE=$line
-COMP_POINT=${#line}
-_gpuctl gpuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-if [[ ${#COMPREPLY[@]} -gt 0 ]]; then printf '%s\n' "${COMPREPLY[@]}"; fi
-)";
-  auto complete = [&](const std::string& line) {
-    RunResult r = run_prog({"bash", "-c", driver, script, line}, env);
-    INFO("line: " << line << "\nstderr: " << r.err);
-    CHECK(r.code == 0);
-    CHECK(r.err.empty());
-    auto words = lines_of(r.out);
-    return std::set<std::string>(words.begin(), words.end());
-  };
+  auto complete = [&](const std::string& line) { return bash_complete(cli.env, line); };
   CHECK(complete("gpuctl job show ") == std::set<std::string>{"1", "2"});
   CHECK(complete("gpuctl job cancel ") == std::set<std::string>{"1", "2"});
   CHECK(complete("gpuctl job logs 2") == std::set<std::string>{"2"});

@@ -83,17 +83,29 @@ make_argv(std::vector<std::string>& storage)
   return out;
 }
 
-} // namespace
-
+/// Starts argv[0] (a path, or a name looked up in env's PATH) with exactly `env`; stdin is
+/// /dev/null, stdout and stderr go to the given descriptors (-1 = /dev/null).
 int
-spawn_with(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+spawn_prog(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
            int out_fd, int err_fd)
 {
-  std::vector<std::string> argv_s{GPUCTL_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> argv_s = args;
   std::vector<std::string> env_s;
   for (const auto& [k, v] : env) {
     env_s.push_back(k + "=" + v);
+  }
+  // posix_spawn does not search PATH, and posix_spawnp would search the caller's: use env's.
+  std::string& prog = argv_s.at(0);
+  if (prog.find('/') == std::string::npos) {
+    auto it = env.find("PATH");
+    std::stringstream dirs(it == env.end() ? "/usr/bin:/bin" : it->second);
+    std::string d;
+    while (std::getline(dirs, d, ':')) {
+      if (::access((d + "/" + prog).c_str(), X_OK) == 0) {
+        prog = d + "/" + prog;
+        break;
+      }
+    }
   }
   auto argv = make_argv(argv_s);
   auto envp = make_argv(env_s);
@@ -114,9 +126,72 @@ spawn_with(const std::vector<std::string>& args, const std::map<std::string, std
   int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
-    throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
+    throw std::runtime_error("posix_spawn " + argv_s[0] + ": " + std::strerror(rc));
   }
   return pid;
+}
+
+int
+spawn_with(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+           int out_fd, int err_fd)
+{
+  std::vector<std::string> argv{GPUCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_prog(argv, env, out_fd, err_fd);
+}
+
+/// Runs `start(out_fd, err_fd)`'s process to its end, capturing stdout, stderr and the exit code.
+template <typename Start>
+RunResult
+capture(Start start)
+{
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  int pid = -1;
+  try {
+    pid = start(out_pipe[1], err_pipe[1]);
+  } catch (...) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      ::close(fd);
+    }
+    throw;
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  RunResult r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          ::close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+        } else {
+          (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+        }
+      }
+    }
+  }
+  r.code = wait_exit(pid);
+  return r;
+}
+
+} // namespace
+
+RunResult
+run_prog(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+{
+  return capture([&](int out, int err) { return spawn_prog(args, env, out, err); });
 }
 
 int
@@ -153,37 +228,7 @@ Cli::run(const std::vector<std::string>& args, const std::map<std::string, std::
 RunResult
 Cli::run(const std::vector<std::string>& args) const
 {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
-  int pid = spawn_with(args, env, out_pipe[1], err_pipe[1]);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  RunResult r;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
-        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0) {
-          ::close(fds[i].fd);
-          fds[i].fd = -1;
-          --open_fds;
-        } else {
-          (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-        }
-      }
-    }
-  }
-  r.code = wait_exit(pid);
-  return r;
+  return capture([&](int out, int err) { return spawn_with(args, env, out, err); });
 }
 
 RunResult

@@ -51,6 +51,9 @@ private:
   TempDir m_dir;
 };
 
+/// Runs argv[0] (a path, or a name looked up in env's PATH) with exactly `env` and stdin from
+/// /dev/null, capturing stdout, stderr and the exit code.
+RunResult run_prog(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
 /// Starts `gpuctl args...` without waiting; returns the pid.
 int spawn_gpuctl(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
 /// Waits for a pid; returns its exit code.
