@@ -20,14 +20,9 @@ namespace gpuctl::autoscale {
 
 using json = nlohmann::json;
 namespace dask = providers::dask;
+using hibernate::running_state;
 
 namespace {
-
-bool
-running_state(const std::string& s)
-{
-  return s == "online" || s == "idle" || s == "starting";
-}
 
 /// The numbers behind a step: what Dask said, the limits, and, once decided, the decision.
 json
@@ -526,15 +521,11 @@ private:
 
   /// The first name dask-N (N ≥ 1) that is neither a gpuctl worker nor a Dask worker's name
   /// (gpuctl-dask-N may be listed by another state file, or by a machine gpuctl forgot).
-  std::string next_worker_name()
+  std::string next_worker_name() const
   {
-    std::set<std::string> names;
-    for (const auto& w : store::list_workers(m_db.sql())) {
-      names.insert(w.name);
-    }
     for (int n = 1;; ++n) {
       std::string name = fmt::format("dask-{}", n);
-      if (!names.count(name) && !m_in_dask.count(dask::dask_name(name))) {
+      if (!m_workers.count(name) && !m_in_dask.count(dask::dask_name(name))) {
         return name;
       }
     }

@@ -32,12 +32,6 @@ using json = nlohmann::json;
 namespace {
 
 bool
-running_state(const std::string& s)
-{
-  return s == "online" || s == "idle" || s == "starting";
-}
-
-bool
 job_runs_on(store::Database& db, std::int64_t worker_id)
 {
   for (const auto& j : store::active_jobs(db.sql())) {
@@ -60,6 +54,12 @@ samples_json(const std::vector<store::UtilSample>& samples)
 }
 
 } // namespace
+
+bool
+running_state(const std::string& s)
+{
+  return s == "online" || s == "idle" || s == "starting";
+}
 
 /// Claims a running worker for a stop in one IMMEDIATE transaction (so the scheduler never
 /// dispatches to it meanwhile), stops it, and records it hibernated.

@@ -16,6 +16,10 @@
 
 namespace gpuctl::hibernate {
 
+/// Whether a worker in state `s` has its instance running or starting (online, idle, starting):
+/// what a stop acts on.
+bool running_state(const std::string& s);
+
 /// One decision of a sweep.
 struct SweepAction {
   std::string worker;

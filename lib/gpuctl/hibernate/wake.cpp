@@ -18,16 +18,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool
-running_state(const std::string& s)
-{
-  return s == "online" || s == "idle" || s == "starting";
-}
-
-} // namespace
-
-namespace {
-
 void
 record_wake(store::Database& db, const store::WorkerRow& w, Instant now, const std::string& reason,
             const json& detail)
