@@ -487,7 +487,7 @@ private:
         m_rep.steps.push_back({"autoscale.start", name, "start a Dask worker over ssh"});
         return true;
       }
-      std::string key = fmt::format("dask-{}-{}", w.id, epoch_seconds(m_now));
+      std::string key = fmt::format("dask-{}-{}", w.id, m_now.time_since_epoch().count());
       store::MemberRow r;
       r.worker_id = w.id;
       r.source = "ssh";
@@ -627,11 +627,6 @@ private:
   std::string scheduler() const
   {
     return m_s.scheduler.empty() ? default_scheduler(m_s.dask_url) : m_s.scheduler;
-  }
-
-  static std::int64_t epoch_seconds(Instant t)
-  {
-    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   }
 
   Env& m_env;

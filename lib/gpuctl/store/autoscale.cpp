@@ -41,18 +41,6 @@ list_members(SQLite::Database& db)
   return out;
 }
 
-std::optional<MemberRow>
-find_member(SQLite::Database& db, std::int64_t worker_id)
-{
-  SQLite::Statement st(db, std::string("SELECT ") + k_member_cols +
-                               " FROM autoscale_members WHERE worker_id = ?");
-  st.bind(1, worker_id);
-  if (!st.executeStep()) {
-    return std::nullopt;
-  }
-  return member_from(st);
-}
-
 void
 save_member(SQLite::Database& db, const MemberRow& m)
 {

@@ -29,7 +29,6 @@ struct MemberRow {
 };
 
 std::vector<MemberRow> list_members(SQLite::Database& db);
-std::optional<MemberRow> find_member(SQLite::Database& db, std::int64_t worker_id);
 /// Inserts or replaces the row.
 void save_member(SQLite::Database& db, const MemberRow& row);
 void delete_member(SQLite::Database& db, std::int64_t worker_id);
