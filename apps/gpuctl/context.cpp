@@ -143,7 +143,11 @@ Context::cloud()
     return *m_cloud;
   }
   net::install_interrupt_handlers();
-  m_transport = net::make_curl_transport(); // libcurl loads on the first request (or preload)
+  try {
+    m_transport = net::make_curl_transport();
+  } catch (const net::TransportError& e) {
+    throw Error(ErrorKind::provider, e.what());
+  }
   m_sleeper = std::make_unique<net::SignalSleeper>();
 #ifdef GPUCTL_TEST_HOOKS
   // Test builds: GPUCTL_TEST_SLEEP=record reports each wait on stderr instead of sleeping, so CLI

@@ -384,7 +384,7 @@ TEST_CASE("network faults on the command line: recorded waits, bounded retries, 
   no_secret(r);
   r = u.cli.run({"offers", "search"}, {{"GPUCTL_CURL_LIBRARY", "libcurl-missing.so.9"}});
   CHECK(r.code == 3);
-  one_error_line(r, "vast.ai search offers: cannot load libcurl-missing.so.9 (install the Debian package libcurl4)");
+  one_error_line(r, "cannot load libcurl-missing.so.9 (install the Debian package libcurl4)");
   CHECK(u.cli.run({"worker", "list"}, {{"GPUCTL_CURL_LIBRARY", "libcurl-missing.so.9"}}).code == 0); // offline: no libcurl
   r = u.cli.run({"offers", "search"}, {{"GPUCTL_VAST_URL", "http://127.0.0.1:1"}});
   CHECK(r.code == 3);

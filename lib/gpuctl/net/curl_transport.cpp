@@ -188,42 +188,32 @@ classify(CURLcode code)
 
 class CurlTransport final : public Transport {
 public:
-  CurlTransport() = default;
-  ~CurlTransport() override
+  CurlTransport() : m_api(curl_api())
   {
-    if (m_easy != nullptr) {
-      m_api->easy_cleanup(m_easy);
+    m_easy = m_api.easy_init();
+    if (m_easy == nullptr) {
+      throw TransportError(TransportError::Kind::setup, "libcurl could not start a transfer");
     }
   }
+  ~CurlTransport() override { m_api.easy_cleanup(m_easy); }
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
   Response
   perform(const Request& req, const Timeouts& t) override
   {
-    // libcurl is loaded here, on the first request, not when the transport is made: what a
-    // command does before its first call (state file, account, credentials, pacing) overlaps a
-    // load that preload_curl() started.
-    if (m_easy == nullptr) {
-      m_api = &curl_api();
-      m_easy = m_api->easy_init();
-      if (m_easy == nullptr) {
-        throw TransportError(TransportError::Kind::setup, "libcurl could not start a transfer");
-      }
-    }
     // One handle for the whole process: its connection cache keeps the connection alive
     // across calls (a 200-page listing opens one connection, not 200).
-    const CurlApi& api = *m_api;
-    api.easy_reset(m_easy);
+    m_api.easy_reset(m_easy);
     Response response;
     curl_slist* headers = nullptr;
     for (const auto& [name, value] : req.headers) {
-      headers = api.slist_append(headers, (name + ": " + value).c_str());
+      headers = m_api.slist_append(headers, (name + ": " + value).c_str());
     }
     if (!req.has_body) {
-      headers = api.slist_append(headers, "Expect:");
+      headers = m_api.slist_append(headers, "Expect:");
     }
-    auto set = api.easy_setopt;
+    auto set = m_api.easy_setopt;
     set(m_easy, CURLOPT_URL, req.url.c_str());
     set(m_easy, CURLOPT_HTTPHEADER, headers);
     set(m_easy, CURLOPT_NOSIGNAL, 1L);
@@ -260,21 +250,21 @@ public:
       set(m_easy, CURLOPT_POSTFIELDS, req.body.c_str());
     }
     auto start = std::chrono::steady_clock::now();
-    CURLcode rc = api.easy_perform(m_easy);
+    CURLcode rc = m_api.easy_perform(m_easy);
     response.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
-    api.slist_free_all(headers);
+    m_api.slist_free_all(headers);
     if (rc != CURLE_OK) {
-      throw TransportError(classify(rc), api.easy_strerror(rc));
+      throw TransportError(classify(rc), m_api.easy_strerror(rc));
     }
     long status = 0;
-    api.easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
+    m_api.easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     return response;
   }
 
 private:
-  const CurlApi* m_api = nullptr;
+  const CurlApi& m_api;
   CURL* m_easy = nullptr;
 };
 
@@ -299,7 +289,7 @@ preload_curl()
       try {
         curl_api();
       } catch (const TransportError&) {
-        // Reported again, with the same text, by the first request that needs libcurl.
+        // Reported again, with the same text, by the make_curl_transport() that needs it.
       }
     }).detach();
   } catch (const std::system_error&) {

@@ -81,18 +81,18 @@ public:
   virtual Response perform(const Request& request, const Timeouts& timeouts) = 0;
 };
 
-/// The libcurl transport: dlopens libcurl.so.4 on its first request (GPUCTL_CURL_LIBRARY names
-/// another file), or waits for the load preload_curl() started. TLS verification on; proxies from
-/// the usual environment variables; keep-alive across requests of one process. perform() throws
-/// TransportError(setup) naming the library when it cannot be loaded (nothing was sent).
+/// The libcurl transport: dlopens libcurl.so.4 on first use (GPUCTL_CURL_LIBRARY names another
+/// file). TLS verification on; proxies from the usual environment variables;
+/// keep-alive across requests of one process. Throws TransportError(setup) naming the library
+/// when it cannot be loaded.
 std::unique_ptr<Transport> make_curl_transport();
 
 /// Starts loading libcurl (dlopen + curl_global_init: about 8-10 ms on Debian 12, 31 shared
 /// libraries; bench/README.md) on a background thread, so that the load overlaps the command's own
 /// start-up (config, state file, account, credentials) instead of following it.
-/// The transport's first request waits for that load instead of starting its own. Idempotent;
-/// never throws: a load failure is reported by that first request, and without a thread to spare
-/// the transport loads libcurl itself. For commands that always talk to a provider.
+/// make_curl_transport() waits for that load instead of starting its own. Idempotent; never
+/// throws: a load failure is reported by make_curl_transport(), and without a thread to spare the
+/// transport loads libcurl itself. For commands that always talk to a provider.
 void preload_curl();
 
 /// True once libcurl is loaded, or loading on the preload thread. A process for which this holds
