@@ -149,12 +149,6 @@ struct Registry {
   void on(CLI::App* sub, Action action);
   /// Like `on`, for an action that needs no context: it runs even when the config is broken.
   void on_plain(CLI::App* sub, std::function<int()> action);
-  /// Set by `on_network`: main starts loading libcurl as soon as the command line is parsed.
-  bool selected_uses_network = false;
-  /// Like `on`, for a command that always talks to a provider: libcurl (~10 ms to load) loads
-  /// on a background thread while the command opens its config and state file
-  /// (net::preload_curl).
-  void on_network(CLI::App* sub, Action action);
 };
 
 void register_init(CLI::App& app, Registry& r);

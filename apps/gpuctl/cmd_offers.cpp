@@ -79,7 +79,7 @@ register_offers(CLI::App& app, Registry& r)
     sub->add_option("--limit", q->limit, "at most this many offers (default 20)")->check(whole_arg());
     sub->add_option("--disk", q->disk_gb, "disk GB to price in (default 16)")->check(decimal_arg());
     sub->add_option("--account", *account, "the vast account whose key to use");
-    r.on_network(sub, [=](Context& ctx) {
+    r.on(sub, [=](Context& ctx) {
       if (o_gpu->count() > 0) q->gpu = *gpu;
       if (o_num->count() > 0) q->num_gpus = *num;
       if (o_max->count() > 0) q->max_price = *max_price;
@@ -147,7 +147,7 @@ register_offers(CLI::App& app, Registry& r)
     sub->add_flag("--watchdog", *watchdog,
                   "add the idle watchdog to the onstart: the instance stops itself when idle "
                   "([hibernate] rules), even with your laptop off");
-    r.on_network(sub, [=](Context& ctx) {
+    r.on(sub, [=](Context& ctx) {
       if (o_onstart->count() > 0) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(*onstart, ec)) {

@@ -204,15 +204,6 @@ Registry::on(CLI::App* sub, Action action)
 }
 
 void
-Registry::on_network(CLI::App* sub, Action action)
-{
-  sub->callback([this, action = std::move(action)] {
-    selected = action;
-    selected_uses_network = true;
-  });
-}
-
-void
 Registry::on_plain(CLI::App* sub, std::function<int()> action)
 {
   sub->callback([this, action = std::move(action)] { selected_plain = action; });

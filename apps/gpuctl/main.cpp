@@ -4,13 +4,10 @@
 
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/core/names.hpp"
-#include "gpuctl/net/http.hpp"
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <optional>
 
 #ifndef GPUCTL_VERSION
 #define GPUCTL_VERSION "0.0.0"
@@ -33,24 +30,6 @@ fail(const std::string& message, int code)
   std::string line = "gpuctl: error: " + safe + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   return code;
-}
-
-// Ends a command that ran with a Context: closes it (state file, transport) and returns `rc`.
-// When the command loaded libcurl (or started loading it, net::preload_curl), the process ends
-// here instead, after flushing stdout and stderr: the exit-time destructors of libcurl's ~30
-// libraries (OpenSSL's cleanup, GnuTLS, p11-kit) only free memory the kernel reclaims anyway, cost
-// about 1 ms (bench/README.md), and must not run beside a load still in progress.
-int
-finish(std::optional<gpuctl::app::Context>& ctx, int rc)
-{
-  ctx.reset();
-  if (gpuctl::net::curl_in_use()) {
-    std::cout.flush();
-    std::cerr.flush();
-    std::fflush(nullptr);
-    std::_Exit(rc);
-  }
-  return rc;
 }
 
 // Rewrites CLI11's "The following arguments were not expected: foo" into a message that names
@@ -204,23 +183,20 @@ main(int argc, char** argv)
   if (!reg.selected) {
     return fail("missing command (see 'gpuctl --help')", 2);
   }
-  if (reg.selected_uses_network) {
-    net::preload_curl();
-  }
   std::optional<app::Context> ctx;
   try {
     ctx.emplace(g);
     int rc = reg.selected(*ctx);
     ctx->flush_warnings();
     std::fflush(stdout);
-    return finish(ctx, rc);
+    return rc;
   } catch (const Error& e) {
     if (ctx) {
       ctx->flush_warnings();
     }
     std::fflush(stdout);
-    return finish(ctx, fail(e.what(), e.exit_code()));
+    return fail(e.what(), e.exit_code());
   } catch (const std::exception& e) {
-    return finish(ctx, fail(fmt::format("internal error: {}", e.what()), 1));
+    return fail(fmt::format("internal error: {}", e.what()), 1);
   }
 }

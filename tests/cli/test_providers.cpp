@@ -107,42 +107,6 @@ TEST_CASE("offers search prints DESIGN §10 offers, cheapest first, and sends on
   no_secret(r);
 }
 
-TEST_CASE("offers search loads libcurl beside its start-up and ends without its teardown: "
-          "every byte of a long answer arrives, errors stay one line")
-{
-  // `offers search` starts loading libcurl on a thread as soon as its command line parses and
-  // ends with _Exit once libcurl is in (apps/gpuctl/main.cpp finish): stdout must still be
-  // flushed whole through a pipe, and the state file closed cleanly.
-  VastUser u;
-  const json catalogue = u.fake.state()["offers"];
-  REQUIRE_FALSE(catalogue.empty());
-  json offers = json::array();
-  for (int i = 0; i < 400; ++i) { // 400 verified twins of the first offer, each a bit dearer
-    json o = catalogue.at(0);
-    o["id"] = o["ask_contract_id"] = o["machine_id"] = 5000000 + i;
-    o["dph_base"] = 0.2 + i * 0.001;
-    offers.push_back(o);
-  }
-  u.fake.control("offers", {{"offers", offers}});
-  auto r = u.cli.ok({"offers", "search", "--limit", "1000", "--json"});
-  auto got = r.json(); // the whole document (well over a stdio buffer) parses
-  CHECK(r.out.size() > 3 * 8192);
-  REQUIRE(got.size() == 400);
-  CHECK(got.front()["id"] == 5000000); // cheapest first
-  CHECK(got.back()["id"] == 5000399);
-  auto table = u.cli.ok({"offers", "search", "--limit", "1000"});
-  CHECK(std::count(table.out.begin(), table.out.end(), '\n') == 401); // header + 400 rows
-  CHECK(table.out.find("5000399") != std::string::npos);
-  // The state file was closed before the process ended: a writer gets it at once.
-  u.cli.ok({"account", "add", "lab2", "--provider", "vast"});
-  CHECK(u.cli.ok({"account", "list", "--json"}).json().size() == 2);
-  // A failure after the load started is still one line and its exit code.
-  r = u.cli.run({"offers", "search", "--account", "nobody"});
-  CHECK(r.code == 2);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.find("nobody") != std::string::npos);
-}
-
 TEST_CASE("offers search: bad input is one line, exit 2, and no request")
 {
   VastUser u;

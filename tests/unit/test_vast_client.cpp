@@ -111,17 +111,6 @@ TEST_CASE("vast search offers: POST /api/v0/bundles/ with the CLI's defaults and
   CHECK(*offers[0].inet_down_mbps == doctest::Approx(raw["inet_down"].get<double>()));
 }
 
-TEST_CASE("preload_curl: libcurl loads on its own thread and the transport made next uses that load")
-{
-  net::preload_curl(); // what `gpuctl offers search` does as soon as its command line parses
-  CHECK(net::curl_in_use());
-  net::preload_curl(); // idempotent: starts nothing more
-  Rig rig;             // its transport waits for the load under way instead of starting another
-  auto offers = rig.client.search_offers({});
-  CHECK_FALSE(offers.empty());
-  CHECK(net::curl_in_use());
-}
-
 TEST_CASE("vast create, list, show, label, stop, start, destroy: methods, paths, bodies, answers")
 {
   Rig rig;

@@ -8,14 +8,11 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <string>
-#include <system_error>
-#include <thread>
 
 namespace gpuctl::net {
 
@@ -46,34 +43,18 @@ bind(void* lib, const char* name, F& out)
   out = reinterpret_cast<F>(sym);
 }
 
-// The loaded library, once per process. Never destroyed: nothing may be freed under a preload
-// thread that is still loading.
-struct Loader {
-  CurlApi api;
-  std::once_flag once;
-  std::string failure;
-  std::atomic<bool> in_use{false}; ///< loaded, or loading (curl_in_use)
-};
-
-Loader&
-loader()
-{
-  static auto* l = new Loader;
-  return *l;
-}
-
 const CurlApi&
 curl_api()
 {
-  Loader& l = loader();
-  std::call_once(l.once, [&l] {
-    l.in_use = true;
-    auto& api = l.api;
+  static CurlApi api;
+  static std::once_flag once;
+  static std::string failure;
+  std::call_once(once, [] {
     const char* name = std::getenv("GPUCTL_CURL_LIBRARY");
     std::string file = name != nullptr && *name != '\0' ? name : "libcurl.so.4";
     void* lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
-      l.failure = "cannot load " + file + " (install the Debian package libcurl4): " + dlerror();
+      failure = "cannot load " + file + " (install the Debian package libcurl4): " + dlerror();
       return;
     }
     try {
@@ -88,15 +69,15 @@ curl_api()
       bind(lib, "curl_slist_append", api.slist_append);
       bind(lib, "curl_slist_free_all", api.slist_free_all);
     } catch (const TransportError& e) {
-      l.failure = e.what();
+      failure = e.what();
       return;
     }
     api.global_init(CURL_GLOBAL_DEFAULT);
   });
-  if (!l.failure.empty()) {
-    throw TransportError(TransportError::Kind::setup, l.failure);
+  if (!failure.empty()) {
+    throw TransportError(TransportError::Kind::setup, failure);
   }
-  return l.api;
+  return api;
 }
 
 size_t
@@ -274,33 +255,6 @@ std::unique_ptr<Transport>
 make_curl_transport()
 {
   return std::make_unique<CurlTransport>();
-}
-
-void
-preload_curl()
-{
-  if (loader().in_use.exchange(true)) {
-    return; // loaded, or loading
-  }
-  try {
-    // Detached, never joined: the process ends with std::_Exit (see curl_in_use), which stops
-    // this thread wherever it is without running anybody's destructors.
-    std::thread([] {
-      try {
-        curl_api();
-      } catch (const TransportError&) {
-        // Reported again, with the same text, by the make_curl_transport() that needs it.
-      }
-    }).detach();
-  } catch (const std::system_error&) {
-    // No thread to spare: the first transport loads libcurl itself, as without a preload.
-  }
-}
-
-bool
-curl_in_use()
-{
-  return loader().in_use;
 }
 
 std::string

@@ -87,20 +87,6 @@ public:
 /// when it cannot be loaded.
 std::unique_ptr<Transport> make_curl_transport();
 
-/// Starts loading libcurl (dlopen + curl_global_init: about 8-10 ms on Debian 12, 31 shared
-/// libraries; bench/README.md) on a background thread, so that the load overlaps the command's own
-/// start-up (config, state file, account, credentials) instead of following it.
-/// make_curl_transport() waits for that load instead of starting its own. Idempotent; never
-/// throws: a load failure is reported by make_curl_transport(), and without a thread to spare the
-/// transport loads libcurl itself. For commands that always talk to a provider.
-void preload_curl();
-
-/// True once libcurl is loaded, or loading on the preload thread. A process for which this holds
-/// ends with std::_Exit after closing its state file and flushing its output (apps/gpuctl/main.cpp):
-/// exit() would run the exit-time destructors of libcurl's libraries, possibly beside a load still
-/// in progress.
-bool curl_in_use();
-
 /// Percent-encodes `s` for a URL query value (RFC 3986 unreserved characters kept).
 std::string url_encode(const std::string& s);
 
