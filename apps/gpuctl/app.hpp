@@ -181,9 +181,12 @@ bool autoscale_once(Context& ctx, store::Database& db, JobBackends& backends,
 bool sleep_between_ticks(Seconds every);
 
 /// CLI11 validators that accept only plain non-negative decimals ("12", "1.5") and whole
-/// numbers: no sign, no exponent, no hex, no inf/nan, no empty string.
+/// numbers: no sign, no exponent, no hex, no inf/nan, no empty string. whole_arg() is for int
+/// options: past 2147483647 it says so itself (CLI11 would only say "Could not convert").
 const CLI::Validator& decimal_arg();
 const CLI::Validator& whole_arg();
+/// A whole number of up to 12 digits, for 64-bit provider ids (a vast.ai offer id).
+const CLI::Validator& id_arg();
 /// A whole number with an optional leading '-' ("-5", "10"): no '+', hex, octal-looking leading
 /// zeros or blanks.
 const CLI::Validator& signed_whole_arg();

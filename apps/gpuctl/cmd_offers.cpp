@@ -133,7 +133,7 @@ register_offers(CLI::App& app, Registry& r)
     auto envs = std::make_shared<std::vector<std::string>>();
     auto max_price = std::make_shared<double>(0);
     auto wait = std::make_shared<bool>(false);
-    sub->add_option("offer_id", req->offer_id, "the offer id from 'offers search'")->required()->check(whole_arg());
+    sub->add_option("offer_id", req->offer_id, "the offer id from 'offers search'")->required()->check(id_arg());
     sub->add_option("--name", req->worker, "the new worker's name")->required();
     sub->add_option("--account", req->account, "the vast account to rent with")->required();
     sub->add_option("--image", req->image, "docker image, e.g. pytorch/pytorch:latest")->required();

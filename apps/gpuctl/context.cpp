@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <unistd.h>
 
 namespace gpuctl::app {
@@ -244,6 +245,22 @@ decimal_arg()
 
 const CLI::Validator&
 whole_arg()
+{
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        std::string bad = plain_number(s, false);
+        if (bad.empty() && std::stoll(s) > std::numeric_limits<int>::max()) {
+          return fmt::format("expected a whole number up to {}, got '{}'",
+                             std::numeric_limits<int>::max(), s);
+        }
+        return bad;
+      },
+      "INT");
+  return v;
+}
+
+const CLI::Validator&
+id_arg()
 {
   static const CLI::Validator v([](std::string& s) { return plain_number(s, false); }, "INT");
   return v;

@@ -466,6 +466,11 @@ TEST_CASE("autoscale: bad input exits 2 with one line and writes nothing")
     CHECK(r.code == 2);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
+  // Past an int, the line says what fits (CLI11 alone only said "Could not convert").
+  auto r = s.cli.run({"autoscale", "--max", "99999999999"});
+  CHECK(r.code == 2);
+  CHECK(r.err == "gpuctl: error: --max: expected a whole number up to 2147483647, got '99999999999'\n");
+  CHECK(s.cli.run({"autoscale", "--max", "2147483648", "--dry-run"}).code == 2);
   CHECK(s.dask.log().empty());
   CHECK(s.cli.ok({"events", "--json"}).json() == before);
 }
