@@ -398,7 +398,15 @@ TEST_CASE("watchdog onstart installs and starts it once, in the background")
   int wd_pid = std::stoi(pid);
   CHECK(::kill(wd_pid, 0) == 0);
   CHECK(read_file(wd_dir + "/watchdog.sh") == watchdog_snippet(rig.params()));
-  // A second onstart (the watchdog still alive) starts no second one.
+  // A second onstart (the watchdog still alive) starts no second one. "Alive" is what onstart
+  // checks in /proc: the background child has exec'd the script (on a loaded machine that can
+  // trail onstart's own exit).
+  CHECK(eventually(
+      [&] {
+        return read_file("/proc/" + std::to_string(wd_pid) + "/cmdline").find("watchdog.sh") !=
+               std::string::npos;
+      },
+      seconds(10)));
   Proc second({"sh", onstart}, env, rig.dir / "onstart.log");
   CHECK(second.wait_exit(seconds(10)) == 0);
   CHECK(read_file(wd_dir + "/watchdog.pid") == pid);
