@@ -197,6 +197,24 @@ TEST_CASE("autoscale: low demand retires exactly gpuctl's idle worker after scal
   CHECK(s.worker("dask-1")["state"] == "starting");
 }
 
+TEST_CASE("autoscale --pool ssh lists no vast.ai instances, unless a vast machine it started "
+          "earlier is still to follow")
+{
+  Scale s;
+  s.dask.control("cluster", {{"adaptive_target", 0}, {"counts", {{"unrunnable", 2}}}});
+  s.vast.clear_log();
+  json rep = s.tick_ok({"--pool", "ssh"}); // no ssh worker to borrow: held, and no listing
+  INFO(rep.dump());
+  CHECK(s.step_types(rep) == std::vector<std::string>{"autoscale.hold"});
+  CHECK(s.vast_calls("GET", "/api/v1/instances").empty());
+  CHECK(s.vast.log().empty());
+  rep = s.tick_ok(); // --pool vast (the default): rents one
+  REQUIRE(has(s.step_types(rep), "autoscale.start"));
+  s.vast.clear_log();
+  s.tick_ok({"--pool", "ssh"}); // that machine is followed through the listing
+  CHECK_FALSE(s.vast_calls("GET", "/api/v1/instances").empty());
+}
+
 TEST_CASE("autoscale: a target spike in the hundreds is clamped to --max, step_up per tick")
 {
   Scale s;

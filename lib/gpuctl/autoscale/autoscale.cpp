@@ -84,7 +84,7 @@ public:
           scheduler()));
     }
     // 2. What gpuctl runs.
-    if (m_env.refresh && !m_env.dry_run && has_vast_account()) {
+    if (m_env.refresh && !m_env.dry_run && needs_vast_listing()) {
       auto sync = cloud::sync_workers(m_db, m_env.cloud, "", false);
       for (const auto& a : sync.accounts) {
         if (a.error) {
@@ -179,6 +179,21 @@ private:
       }
     }
     return false;
+  }
+
+  /// Whether this tick lists the vast.ai instances: when the pool may rent or wake them, or a
+  /// machine started earlier (before a switch to --pool ssh) is a vast one still to follow.
+  bool needs_vast_listing()
+  {
+    if (!has_vast_account()) {
+      return false;
+    }
+    if (m_s.pool != "ssh") {
+      return true;
+    }
+    auto members = store::list_members(m_db.sql());
+    return std::any_of(members.begin(), members.end(),
+                       [](const store::MemberRow& m) { return m.source != "ssh"; });
   }
 
   void save_state()
