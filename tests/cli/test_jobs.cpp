@@ -215,6 +215,28 @@ TEST_CASE("job logs prints a running Kaggle run's log from the provider, then th
   CHECK(f.cli.ok({"job", "logs", "--follow", std::to_string(id)}).out == all);
 }
 
+TEST_CASE("a Kaggle worker with a session started by hand is busy: the job goes elsewhere or waits")
+{
+  KaggleFleet f;
+  f.cli.env["GPUCTL_NOW"] = at(k_start);
+  f.account("A", 2);
+  REQUIRE(f.tick().code == 0); // A1, A2 online
+  f.cli.ok({"session", "start", "A1"}); // the README's tour: a notebook run by hand
+  auto first = f.submit({"--worker", "A1"});
+  auto second = f.submit();
+  auto r = f.tick();
+  INFO(r.err);
+  REQUIRE(r.code == 0); // used to fail every tick: UNIQUE constraint failed: sessions.worker_id
+  CHECK(f.job(first)["state"] == "queued");
+  CHECK(f.job(first)["why_queued"].get<std::string>().find("busy") != std::string::npos);
+  CHECK(f.job(second)["worker"] == "A2");
+  REQUIRE(f.pushes().size() == 1);
+  f.cli.ok({"session", "stop", "A1"});
+  REQUIRE(f.tick().code == 0);
+  CHECK(f.job(first)["worker"] == "A1"); // free again: dispatched
+  CHECK(f.pushes().size() == 2);
+}
+
 TEST_CASE("job show says why a job waits, and bad job input writes nothing")
 {
   KaggleFleet f;

@@ -3,6 +3,7 @@
 
 #include "gpuctl/quota/service.hpp"
 #include "gpuctl/store/jobs.hpp"
+#include "gpuctl/store/sessions.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -84,6 +85,19 @@ worker_views(store::Database& db, const std::vector<store::WorkerRow>& ws, Insta
   for (const auto& j : store::active_jobs(db.sql())) {
     if (j.worker_id) {
       busy.insert(*j.worker_id);
+    }
+  }
+  // A Kaggle worker whose GPU session is already open (started by hand with `session start`)
+  // is in use: a dispatch there would open a second session on it.
+  std::set<std::int64_t> in_session;
+  for (const auto& s : store::open_sessions(db.sql())) {
+    if (s.worker_id) {
+      in_session.insert(*s.worker_id);
+    }
+  }
+  for (const auto& w : ws) {
+    if (in_session.count(w.id) > 0 && session_per_job(w.provider)) {
+      busy.insert(w.id);
     }
   }
   auto last = store::last_dispatched_all(db.sql());
