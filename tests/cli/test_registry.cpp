@@ -185,6 +185,8 @@ TEST_CASE("invalid input exits 2 with one line and leaves the DB bytes unchanged
   Cli cli;
   cli.ok({"account", "add", "alice", "--provider", "kaggle"});
   cli.ok({"worker", "add", "k1", "--account", "alice"});
+  cli.ok({"account", "add", "lab", "--provider", "vast"});
+  cli.ok({"worker", "add", "v1", "--account", "lab", "--instance-id", "777"});
   const auto hash = [&] { return file_hash(cli.db_path()) ^ (file_hash(cli.db_path() + "-wal") << 1); };
   const auto before = hash();
   struct Case {
@@ -218,6 +220,11 @@ TEST_CASE("invalid input exits 2 with one line and leaves the DB bytes unchanged
       {{"account", "set", "alice", "--session-max", "10m"}, "shorter than the session cap"},
       {{"worker", "add", "w", "--account", "alice", "--gpu-count", "-1"}, "--gpu-count"},
       {{"account", "show", "\x1b]0;x\x07"}, "\\x1b]0;x\\x07"},
+      {{"worker", "add", "v2", "--account", "lab", "--instance-id", "abc"}, "invalid --instance-id 'abc'"},
+      {{"worker", "add", "v2", "--account", "lab", "--instance-id", "-1"}, "invalid --instance-id '-1'"},
+      {{"worker", "add", "v2", "--account", "lab", "--instance-id", "0777"}, "invalid --instance-id '0777'"},
+      {{"worker", "add", "v2", "--account", "lab", "--instance-id", " 777"}, "invalid --instance-id ' 777'"},
+      {{"worker", "add", "v2", "--account", "lab", "--instance-id", ""}, "invalid --instance-id ''"},
   };
   for (const auto& c : cases) {
     auto r = cli.run(c.args, c.env);
@@ -232,6 +239,11 @@ TEST_CASE("invalid input exits 2 with one line and leaves the DB bytes unchanged
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(hash() == before);
   }
+  // One worker per vast.ai instance: a second is a conflict (exit 4), not an internal error.
+  auto dup = cli.run({"worker", "add", "v2", "--account", "lab", "--instance-id", "777"});
+  CHECK(dup.code == 4);
+  CHECK(dup.err == "gpuctl: error: vast.ai instance 777 is already worker 'v1'\n");
+  CHECK(hash() == before);
 }
 
 TEST_CASE("config errors exit 2 naming the key, line and column")

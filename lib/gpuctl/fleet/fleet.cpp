@@ -282,6 +282,15 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
     if (spec.instance_id && p != Provider::vast) {
       throw_usage("--instance-id applies to workers of vast accounts only");
     }
+    if (spec.instance_id) {
+      // vast.ai instance ids are positive integers (specs/vast-api.md); one spelling per id, so
+      // "0777" or " 777" cannot register a second worker for instance 777.
+      const std::string& iid = *spec.instance_id;
+      if (iid.empty() || iid.size() > 12 || iid.front() == '0' ||
+          iid.find_first_not_of("0123456789") != std::string::npos) {
+        throw_usage("invalid --instance-id '{}': expected a vast.ai instance id such as 4240", iid);
+      }
+    }
     if (spec.price_usd_per_hour && p != Provider::vast && p != Provider::ssh) {
       throw_usage("--price applies to vast and ssh workers only ({} is free)", account.provider);
     }
@@ -297,6 +306,13 @@ add_worker(store::Database& db, const WorkerSpec& spec, Instant now)
       throw_conflict("worker '{}' already exists with other attributes (account {}, gpu {}); "
                      "remove it first to re-register it",
                      spec.name, existing->account, existing->gpu.empty() ? "-" : existing->gpu);
+    }
+    if (spec.instance_id) {
+      for (const auto& w : store::list_workers(db.sql())) {
+        if (w.provider == "vast" && w.provider_ref == spec.instance_id && w.state != "deleted") {
+          throw_conflict("vast.ai instance {} is already worker '{}'", *spec.instance_id, w.name);
+        }
+      }
     }
     store::WorkerRow row;
     row.name = spec.name;
