@@ -136,7 +136,7 @@ register_offers(CLI::App& app, Registry& r)
     sub->add_option("offer_id", req->offer_id, "the offer id from 'offers search'")->required()->check(id_arg());
     sub->add_option("--name", req->worker, "the new worker's name")->required();
     sub->add_option("--account", req->account, "the vast account to rent with")->required();
-    sub->add_option("--image", req->image, "docker image, e.g. pytorch/pytorch:latest")->required();
+    sub->add_option("--image", req->image, "docker image, e.g. pytorch/pytorch:latest")->required()->check(nonempty_arg());
     sub->add_option("--disk", req->disk_gb, "disk GB (default 16)")->check(decimal_arg());
     auto* o_onstart = sub->add_option("--onstart", *onstart, "a script run when the instance starts");
     sub->add_option("--env", *envs, "KEY=VALUE for the container (repeatable)")

@@ -222,6 +222,29 @@ TEST_CASE("offers rent refuses what max_usd_per_day or --max-price would not all
   CHECK(u.cli.ok({"worker", "list", "--json"}).json().empty());
 }
 
+TEST_CASE("offers rent: bad input is one line, exit 2, before any call to vast.ai")
+{
+  VastUser u;
+  auto offer = u.offer();
+  u.fake.clear_log();
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"offers", "rent", offer, "--name", "v2", "--account", "lab", "--image", ""},
+           {"offers", "rent", offer, "--name", "v2", "--account", "lab", "--image", "x", "--disk", "7"},
+           {"offers", "rent", offer, "--name", "v2", "--account", "lab", "--image", "x", "--env", "FOO"},
+           {"offers", "rent", offer, "--name", "", "--account", "lab", "--image", "x"},
+           {"offers", "rent", "0x10", "--name", "v2", "--account", "lab", "--image", "x"}}) {
+    auto r = u.cli.run(args);
+    CAPTURE(args);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("gpuctl: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  CHECK(u.fake.log().empty());
+  CHECK(u.fake.state()["instances"].empty());
+  CHECK(u.cli.ok({"worker", "list", "--json"}).json().empty());
+}
+
 TEST_CASE("worker sync reports instances gpuctl did not create and adopts them with --adopt")
 {
   VastUser u;
