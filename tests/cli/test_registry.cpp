@@ -270,6 +270,13 @@ TEST_CASE("config errors exit 2 naming the key, line and column")
     CHECK(res.code == 2);
     CHECK(res.out.empty());
   }
+  // A key put in the URL is refused without being echoed (the line may go to cron mail).
+  write_file(cfg, "");
+  auto keyed = cli.run({"status"}, {{"GPUCTL_VAST_URL", "http://SECRETKEY123@127.0.0.1:8081/"}});
+  CHECK(keyed.code == 2);
+  CHECK(keyed.err.find("SECRETKEY123") == std::string::npos);
+  CHECK(keyed.err.find("'http://[REDACTED]@127.0.0.1:8081/' (from GPUCTL_VAST_URL): credentials "
+                       "do not belong in a URL") != std::string::npos);
     write_file(cfg, "[quota\nsafe_below = 0.7\n");
   r = cli.run({"worker", "add", "k1", "--account", "alice"});
   CHECK(r.code == 2);

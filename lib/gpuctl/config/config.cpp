@@ -70,8 +70,11 @@ check_url(std::string_view name, const std::string& url, std::string_view where)
   }
   auto host_end = rest.find_first_of("/?#");
   std::string_view hostport = rest.substr(0, host_end);
-  if (hostport.find('@') != std::string_view::npos) {
-    throw_usage("invalid {} '{}'{}: credentials do not belong in a URL", name, url, where);
+  if (auto at = hostport.rfind('@'); at != std::string_view::npos) {
+    // Shown without them: the message may end up in cron mail or a CI log.
+    std::string shown = url.substr(0, url.size() - rest.size()) + "[REDACTED]" +
+                        std::string(rest.substr(at));
+    throw_usage("invalid {} '{}'{}: credentials do not belong in a URL", name, shown, where);
   }
   std::string_view host = hostport;
   if (host.starts_with("[")) {
