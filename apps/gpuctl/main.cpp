@@ -4,6 +4,7 @@
 
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/core/names.hpp"
+#include "gpuctl/store/state_error.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -197,6 +198,9 @@ main(int argc, char** argv)
     std::fflush(stdout);
     return fail(e.what(), e.exit_code());
   } catch (const std::exception& e) {
+    if (auto err = store::state_error(e, ctx ? ctx->db_path() : g.db)) {
+      return fail(err->what(), err->exit_code());
+    }
     return fail(fmt::format("internal error: {}", e.what()), 1);
   }
 }

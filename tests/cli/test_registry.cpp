@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 using namespace gpuctl::test;
@@ -375,6 +376,36 @@ TEST_CASE("a DB from a newer gpuctl is refused with exit 4")
   CHECK(r.err.find("newer") != std::string::npos);
   CHECK(cli.run({"account", "add", "a", "--provider", "kaggle"}).code == 4);
   CHECK(file_hash(cli.db_path()) == before);
+}
+
+TEST_CASE("a state file damaged past its first page: reads exit 2 naming it, not an internal error")
+{
+  Cli cli;
+  add_three(cli);
+  // Every page but the first (header and schema) overwritten, as a bad disk or a half-copied
+  // file would: the file still opens, and the first query that reads a table meets garbage.
+  {
+    std::fstream f(cli.db_path(), std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    unsigned char hdr[18];
+    f.read(reinterpret_cast<char*>(hdr), sizeof hdr);
+    long page = (hdr[16] << 8) | hdr[17];
+    f.seekg(0, std::ios::end);
+    long size = f.tellg();
+    REQUIRE(size > 2 * page);
+    std::string garbage(static_cast<size_t>(size - page), '\x5a');
+    f.seekp(page);
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  for (auto args : std::vector<std::vector<std::string>>{{"worker", "list"}, {"status", "--json"}}) {
+    auto r = cli.run(args);
+    CAPTURE(args);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("gpuctl: error: state file '" + cli.db_path() + "' is damaged: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
 }
 
 TEST_CASE("a schema-1 state file upgrades under the binary with its data intact")

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/store/database.hpp"
+#include "gpuctl/store/state_error.hpp"
 
 #include "gpuctl/core/error.hpp"
 
@@ -237,6 +238,26 @@ void
 Database::rollback() noexcept
 {
   sqlite3_exec(m_db->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+std::optional<Error>
+state_error(const std::exception& e, const std::string& path)
+{
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr) {
+    return std::nullopt;
+  }
+  int code = sqlite->getErrorCode() & 0xff;
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    return Error(ErrorKind::usage,
+                 fmt::format("state file '{}' is damaged: {} (restore it from a backup)", path,
+                             e.what()));
+  }
+  if (code == SQLITE_IOERR || code == SQLITE_FULL) {
+    return Error(ErrorKind::failure, fmt::format("cannot read or write state file '{}': {}", path,
+                                                 e.what()));
+  }
+  return std::nullopt;
 }
 
 } // namespace gpuctl::store
