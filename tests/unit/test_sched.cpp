@@ -109,6 +109,21 @@ TEST_CASE("select: constraints, offline and disabled workers, lost-on workers la
   pinned.worker = "nope";
   sel = select({pinned}, {a1, a2}, accounts, k_now, true);
   CHECK(sel.why.at(2) == "no worker matches its --worker/--provider/--gpu constraints");
+  // --gpu as people write it: RTX_4090 (worker add), "RTX 4090" (vast.ai's name), any case.
+  auto rented = worker(1, 1, "v1");
+  rented.gpu = "RTX 4090";
+  for (const char* spelled : {"RTX_4090", "RTX 4090", "rtx_4090"}) {
+    auto want = job(4);
+    want.gpu = spelled;
+    sel = select({want}, {rented}, accounts, k_now, true);
+    CAPTURE(spelled);
+    CHECK(sel.assignments.size() == 1);
+  }
+  auto other = job(5);
+  other.gpu = "RTX_3090";
+  sel = select({other}, {rented}, accounts, k_now, true);
+  CHECK(sel.assignments.empty());
+  CHECK(sel.why.at(5) == "no worker matches its --worker/--provider/--gpu constraints");
   auto command = job(3);
   command.runnable_on = {"ssh"};
   sel = select({command}, {worker(1, 1, "A1")}, accounts, k_now, true);

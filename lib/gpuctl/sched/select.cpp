@@ -4,9 +4,28 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 #include <tuple>
 
 namespace gpuctl::sched {
+
+namespace {
+
+/// GPU model names as people write them: "RTX_4090" (a shell-friendly spelling, as in `worker add
+/// --gpu RTX_4090`), "RTX 4090" (vast.ai's, stored for rented and adopted workers) and
+/// "rtx 4090" are one model.
+bool
+same_gpu(std::string_view a, std::string_view b)
+{
+  auto norm = [](char c) {
+    return c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return norm(x) == norm(y); });
+}
+
+} // namespace
 
 namespace {
 
@@ -126,7 +145,7 @@ select(const std::vector<JobNeed>& jobs, std::vector<WorkerView> workers,
     for (auto& w : workers) {
       if ((!job.worker.empty() && w.name != job.worker) ||
           (!job.provider.empty() && w.provider != job.provider) ||
-          (!job.gpu.empty() && w.gpu != job.gpu)) {
+          (!job.gpu.empty() && !same_gpu(w.gpu, job.gpu))) {
         continue;
       }
       ++matching;
