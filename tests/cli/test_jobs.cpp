@@ -237,6 +237,27 @@ TEST_CASE("a Kaggle worker with a session started by hand is busy: the job goes 
   CHECK(f.pushes().size() == 2);
 }
 
+TEST_CASE("session stop and worker rm refuse while a job runs there: the run would go on unaccounted")
+{
+  KaggleFleet f;
+  f.cli.env["GPUCTL_NOW"] = at(k_start);
+  f.account("A", 1);
+  REQUIRE(f.tick().code == 0);
+  auto id = f.submit();
+  REQUIRE(f.tick().code == 0);
+  REQUIRE(f.job(id)["worker"] == "A1");
+  auto before = file_hash(f.cli.db_path());
+  auto stop = f.cli.run({"session", "stop", "A1"});
+  CHECK(stop.code == 4);
+  CHECK(stop.err == "gpuctl: error: worker 'A1' is running job " + std::to_string(id) +
+                        " in this session; cancel the job with 'gpuctl job cancel " +
+                        std::to_string(id) + "' instead\n");
+  auto rm = f.cli.run({"worker", "rm", "A1"});
+  CHECK(rm.code == 4);
+  CHECK(rm.err.find("is running job " + std::to_string(id)) != std::string::npos);
+  CHECK(file_hash(f.cli.db_path()) == before);
+}
+
 TEST_CASE("job show says why a job waits, and bad job input writes nothing")
 {
   KaggleFleet f;

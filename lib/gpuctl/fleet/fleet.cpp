@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/fleet/fleet.hpp"
+#include "gpuctl/store/jobs.hpp"
 
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/providers/ssh/client.hpp"
@@ -338,6 +339,13 @@ remove_worker(store::Database& db, const std::string& name, bool force, Instant 
 {
   return db.write([&] {
     auto row = store::require_worker(db.sql(), name);
+    for (const auto& j : store::active_jobs(db.sql())) {
+      if (j.worker_id == row.id && !force) {
+        throw_conflict("worker '{}' is running job {}; cancel it first with 'gpuctl job cancel {}' "
+                       "(or use --force to forget the worker and leave the run to its fate)",
+                       name, j.id, j.id);
+      }
+    }
     if (row.provider == "vast" && row.provider_ref && row.state != "deleted") {
       if (!force) {
         throw_conflict("worker '{}' holds vast.ai instance {}, which may still bill; destroy it "

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "gpuctl/quota/service.hpp"
+#include "gpuctl/store/jobs.hpp"
 
 #include "gpuctl/core/error.hpp"
 #include "gpuctl/core/time.hpp"
@@ -292,6 +293,15 @@ stop_session(store::Database& db, const std::string& worker, Instant at, const s
     auto open = store::open_session_of_worker(db.sql(), w.id);
     if (!open) {
       throw_conflict("worker '{}' has no open session", worker);
+    }
+    for (const auto& j : store::active_jobs(db.sql())) {
+      if (j.worker_id == w.id) {
+        // The run goes on at the provider, and so does its use of the quota: the scheduler
+        // closes this session when the job ends.
+        throw_conflict("worker '{}' is running job {} in this session; cancel the job with "
+                       "'gpuctl job cancel {}' instead",
+                       worker, j.id, j.id);
+      }
     }
     if (at < open->started_at) {
       throw_usage("--at {} is before the session started ({})", format_rfc3339(at),
