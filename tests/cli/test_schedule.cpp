@@ -193,6 +193,38 @@ TEST_CASE("a vast account's max_usd_per_day bounds its planned hours per UTC day
   }
 }
 
+TEST_CASE("a session opened at a time with seconds: the plan keeps whole minutes and no overlap, "
+          "its remaining hours count before a later --from, and --from in the past is refused")
+{
+  Cli cli;
+  cli.ok({"account", "add", "team", "--provider", "kaggle"});
+  cli.ok({"worker", "add", "k1", "--account", "team"});
+  cli.ok({"session", "start", "k1", "--at", "2026-11-30T07:33:15Z"}); // deadline 19:03:15
+  json plan = cli.ok({"schedule", "--strategy", "24x7", "--days", "1", "--json"}).json();
+  REQUIRE(plan["slots"].size() >= 2);
+  std::optional<gpuctl::Instant> last_end;
+  for (const auto& s : plan["slots"]) {
+    auto start = *gpuctl::parse_rfc3339(s["start"].get<std::string>());
+    auto end = *gpuctl::parse_rfc3339(s["end"].get<std::string>());
+    CAPTURE(s.dump());
+    CHECK(start.time_since_epoch().count() % 60 == 0);
+    CHECK(end.time_since_epoch().count() % 60 == 0);
+    if (last_end) {
+      CHECK(start >= *last_end); // one worker: one session at a time
+    }
+    last_end = end;
+  }
+  CHECK(plan["slots"][0]["end"] == "2026-11-30T19:04:00Z"); // the next whole minute
+  // From the day after tomorrow: this week's 21 safe hours less the 0.45 h used by 08:00 and the
+  // 11.05 h the session still runs leave 9.5 h: the plan must not hand those out twice.
+  json later = cli.ok({"schedule", "--strategy", "24x7", "--days", "1", "--from", "+2d", "--json"}).json();
+  CHECK(later["planned_hours"].get<double>() <= 21 - 0.45 - 11.05 + 0.02);
+  auto past = cli.run({"schedule", "--strategy", "24x7", "--from", "-3d"});
+  CHECK(past.code == 2);
+  CHECK(past.err.find("is in the past") != std::string::npos);
+  CHECK(std::count(past.err.begin(), past.err.end(), '\n') == 1);
+}
+
 TEST_CASE("a session running at --from stays in the plan as a fixed slot until its deadline")
 {
   Cli cli;

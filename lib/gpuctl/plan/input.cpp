@@ -2,6 +2,7 @@
 #include "gpuctl/plan/input.hpp"
 
 #include "gpuctl/core/error.hpp"
+#include "gpuctl/core/time.hpp"
 #include "gpuctl/quota/ledger.hpp"
 #include "gpuctl/quota/policy.hpp"
 #include "gpuctl/quota/service.hpp"
@@ -26,6 +27,12 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
   }
   if (strategy == Strategy::economy && keep < 1) {
     throw_usage("economy needs --keep N (GPUs to keep online), N ≥ 1");
+  }
+  // A plan starts sessions, and nobody can start one in the past (the planner would also take a
+  // session running now for one running since --from).
+  if (from + Seconds(60) <= now) {
+    throw_usage("--from {} is in the past: a plan starts from now on (the default)",
+                format_rfc3339(from));
   }
   PlanInput in;
   in.strategy = strategy;
@@ -102,18 +109,24 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
       }
     }
     for (const auto& o : running[row.id]) {
-      Instant end = o.deadline ? std::min(*o.deadline, in.to) : in.to;
-      bool enabled = std::find(a.workers.begin(), a.workers.end(), o.session.worker) != a.workers.end();
-      if (!enabled || end <= in.from) {
-        continue;
+      // Planned in whole minutes: a deadline of 13:02:45 holds the worker until 13:03, so the
+      // next session there cannot start before it.
+      Instant end = o.deadline ? *o.deadline : in.to;
+      if (auto s = end.time_since_epoch().count() % 60; s != 0) {
+        end += Seconds(60 - s);
       }
-      a.fixed.push_back({o.session.worker, end});
-      for (auto& w : a.windows) { // its hours from --from on are taken already
-        Instant lo = std::max(w.start, in.from), hi = std::min(w.end, end);
+      // Its hours from now until it ends are taken already, also where it ends before --from.
+      for (auto& w : a.windows) {
+        Instant lo = std::max(w.start, now), hi = std::min({w.end, end, in.to});
         if (hi > lo) {
           double h = std::chrono::duration<double>(hi - lo).count() / 3600.0;
           w.hours = std::max(0.0, w.hours - h);
         }
+      }
+      end = std::min(end, in.to);
+      bool enabled = std::find(a.workers.begin(), a.workers.end(), o.session.worker) != a.workers.end();
+      if (enabled && end > in.from) {
+        a.fixed.push_back({o.session.worker, end});
       }
     }
     in.accounts.push_back(std::move(a));
