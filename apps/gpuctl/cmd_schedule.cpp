@@ -229,6 +229,9 @@ register_schedule(CLI::App& app, Registry& r)
       throw_usage("--keep applies to --strategy economy only");
     }
     std::vector<std::string> providers;
+    if (o_prov->count() > 0 && o->providers.empty()) {
+      throw_usage("--providers needs at least one provider (kaggle, colab, vast, ssh)");
+    }
     for (size_t pos = 0; !o->providers.empty() && pos <= o->providers.size();) {
       size_t comma = o->providers.find(',', pos);
       if (comma == std::string::npos) comma = o->providers.size();

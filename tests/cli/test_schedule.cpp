@@ -142,6 +142,10 @@ TEST_CASE("burst and economy --keep 2 on the 7+7 fleet")
   CHECK(cli.run({"schedule", "--strategy", "fastest"}).code == 2);
   CHECK(cli.run({"schedule", "--strategy", "24x7", "--format", "pdf"}).code == 2);
   CHECK(cli.run({"schedule", "--strategy", "24x7", "--days", "0"}).code == 2);
+  auto none = cli.run({"schedule", "--strategy", "24x7", "--providers", ""}); // not "every provider"
+  CHECK(none.code == 2);
+  CHECK(none.err == "gpuctl: error: --providers needs at least one provider (kaggle, colab, vast, ssh)\n");
+  CHECK(cli.run({"schedule", "--strategy", "24x7", "--providers", "kaggle,"}).code == 2);
 }
 
 TEST_CASE("schedule formats and --save")

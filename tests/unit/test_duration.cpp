@@ -22,7 +22,7 @@ TEST_CASE("durations parse per DESIGN §9")
 TEST_CASE("bad durations are usage errors naming the value")
 {
   for (const char* bad : {"", "12", "-5m", "+5m", "5x", "1m1h", "1h1h", "h", "1.2.3h", ".5h", "5.h",
-                          "1 h", "never", "5 m", "1hh"}) {
+                          "1 h", "never", "5 m", "1hh", "3651d", "9999999d"}) {
     CAPTURE(bad);
     try {
       parse_duration(bad, "--idle-for");
@@ -32,6 +32,15 @@ TEST_CASE("bad durations are usage errors naming the value")
       CHECK(std::string(e.what()).find("--idle-for") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("durations stop at ten years")
+{
+  CHECK(parse_duration("3650d", "--session-max") == Seconds(3650LL * 86400));
+  CHECK_THROWS_WITH_AS(parse_duration("3650d1s", "--session-max"),
+                       "invalid --session-max '3650d1s': too large (at most 3650d) (use e.g. 90m, "
+                       "1h30m, 1.5h, 2d)",
+                       Error);
 }
 
 TEST_CASE("durations format compactly and for humans")

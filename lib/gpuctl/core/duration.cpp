@@ -72,8 +72,10 @@ parse_duration(std::string_view text, std::string_view what)
     total += std::strtod(number.c_str(), nullptr) * k_unit_seconds[rank];
     ++i;
   }
-  if (!std::isfinite(total) || total > 1e12) {
-    return bad("too large");
+  // Ten years is past any quota window, session or idle time; beyond it, times computed from
+  // a duration (a session's deadline) would leave the calendar gpuctl prints.
+  if (!std::isfinite(total) || total > 3650.0 * 86400.0) {
+    return bad("too large (at most 3650d)");
   }
   return Seconds(static_cast<long long>(std::llround(total)));
 }
