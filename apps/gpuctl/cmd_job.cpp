@@ -393,11 +393,15 @@ register_events(CLI::App& app, Registry& r)
       job = parse_job_id(o->job);
     }
     auto db = ctx.open(store::Access::read);
-    if (!o->worker.empty()) {
-      store::require_worker(db.sql(), o->worker);
-    }
     auto events = store::list_events(db.sql(), since, o->type, job);
     if (!o->worker.empty()) {
+      // A removed worker is still found by the name its events recorded; a name no worker and
+      // no event has is a mistake.
+      if (!store::find_worker(db.sql(), o->worker) &&
+          std::none_of(events.begin(), events.end(),
+                       [&](const store::EventRow& e) { return e.worker == o->worker; })) {
+        store::require_worker(db.sql(), o->worker);
+      }
       std::erase_if(events, [&](const store::EventRow& e) { return e.worker != o->worker; });
     }
     if (ctx.json()) {

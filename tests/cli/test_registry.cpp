@@ -362,6 +362,25 @@ TEST_CASE("enable, disable, rm and status")
   CHECK(human.out.find("\x1b[") == std::string::npos); // not a TTY: no colour
 }
 
+TEST_CASE("a removed worker's events keep its name, and events --worker still finds them")
+{
+  Cli cli;
+  add_three(cli);
+  cli.ok({"worker", "rm", "k1"});
+  json ev = cli.ok({"events", "--worker", "k1", "--json"}).json();
+  std::vector<std::string> types;
+  for (const auto& e : ev) {
+    CHECK(e["worker"] == "k1");
+    types.push_back(e["type"]);
+  }
+  CHECK(types == std::vector<std::string>{"worker.add", "worker.rm"});
+  auto table = cli.ok({"events", "--type", "worker.rm"});
+  CHECK(table.out.find(" k1 ") != std::string::npos);
+  auto ghost = cli.run({"events", "--worker", "ghost"});
+  CHECK(ghost.code == 2);
+  CHECK(ghost.err.find("no worker named 'ghost'") != std::string::npos);
+}
+
 TEST_CASE("a DB from a newer gpuctl is refused with exit 4")
 {
   Cli cli;

@@ -177,7 +177,11 @@ std::vector<EventRow>
 list_events(SQLite::Database& db, std::optional<Instant> since, const std::string& type,
             std::optional<std::int64_t> job_id)
 {
-  std::string sql = "SELECT e.id, e.at, e.type, e.worker_id, w.name, e.job_id, "
+  // A removed worker's events keep its name: the one its event detail recorded.
+  std::string sql = "SELECT e.id, e.at, e.type, e.worker_id, "
+                    "COALESCE(w.name, CASE WHEN json_valid(e.detail_json) AND "
+                    "json_type(e.detail_json, '$.worker') = 'text' "
+                    "THEN json_extract(e.detail_json, '$.worker') END), e.job_id, "
                     "COALESCE(e.reason, ''), COALESCE(e.detail_json, '{}') FROM events e "
                     "LEFT JOIN workers w ON w.id = e.worker_id WHERE 1 = 1 ";
   if (since) {

@@ -66,7 +66,7 @@ struct EventRow {
   Instant at{};
   std::string type;
   std::optional<std::int64_t> worker_id;
-  std::optional<std::string> worker; ///< null once the worker is removed
+  std::optional<std::string> worker; ///< after a removal: the name its event recorded
   std::optional<std::int64_t> job_id;
   std::string reason;
   std::string detail_json = "{}";
