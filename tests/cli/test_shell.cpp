@@ -31,7 +31,6 @@ build_dir()
   return std::filesystem::path(GPUCTL_BINARY).parent_path().string();
 }
 
-
 std::vector<std::string>
 lines_of(const std::string& text)
 {

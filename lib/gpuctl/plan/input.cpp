@@ -37,8 +37,7 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
   PlanInput in;
   in.strategy = strategy;
   // Whole minutes: round --from up to the next minute.
-  auto secs = from.time_since_epoch().count() % 60;
-  in.from = secs == 0 ? from : from + Seconds(60 - secs);
+  in.from = Instant{std::chrono::ceil<std::chrono::minutes>(from)};
   in.to = in.from + date::days(days);
   in.keep = keep;
   double safe = cfg.get_number("quota.safe_below");
@@ -111,10 +110,7 @@ plan_input(store::Database& db, const config::Config& cfg, Strategy strategy, In
     for (const auto& o : running[row.id]) {
       // Planned in whole minutes: a deadline of 13:02:45 holds the worker until 13:03, so the
       // next session there cannot start before it.
-      Instant end = o.deadline ? *o.deadline : in.to;
-      if (auto s = end.time_since_epoch().count() % 60; s != 0) {
-        end += Seconds(60 - s);
-      }
+      Instant end = Instant{std::chrono::ceil<std::chrono::minutes>(o.deadline.value_or(in.to))};
       // Its hours from now until it ends are taken already, also where it ends before --from.
       for (auto& w : a.windows) {
         Instant lo = std::max(w.start, now), hi = std::min({w.end, end, in.to});

@@ -95,11 +95,6 @@ worker_views(store::Database& db, const std::vector<store::WorkerRow>& ws, Insta
       in_session.insert(*s.worker_id);
     }
   }
-  for (const auto& w : ws) {
-    if (in_session.count(w.id) > 0 && session_per_job(w.provider)) {
-      busy.insert(w.id);
-    }
-  }
   auto last = store::last_dispatched_all(db.sql());
   auto slots = store::active_plan_slots_at(db.sql(), now);
   std::set<std::int64_t> in_slot;
@@ -120,7 +115,8 @@ worker_views(store::Database& db, const std::vector<store::WorkerRow>& ws, Insta
     v.enabled = w.enabled;
     v.online = w.state == "online" || w.state == "idle";
     // A machine the autoscaler runs for Dask belongs to Dask: gpuctl jobs do not go there.
-    v.busy = busy.count(w.id) > 0 || w.control == "autoscale";
+    v.busy = busy.count(w.id) > 0 || w.control == "autoscale" ||
+             (session_per_job(w.provider) && in_session.count(w.id) > 0);
     v.in_slot = !slots || (w.provider != "kaggle" && w.provider != "colab") ||
                 in_slot.count(w.id) > 0;
     if (auto it = last.find(w.id); it != last.end()) {
